@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# scripts/lib/deps.sh -- make sure Debian packages are installed.
+#
+#   ph_need_packages PKG...
+#
+# Checks each package with dpkg-query.  When all are installed it does
+# nothing.  When some are missing: as root, runs `apt-get update` (once per
+# run) and installs them; otherwise prints the command to run and exits 1.
+
+# shellcheck disable=SC2034 # used by the calling scripts
+PH_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
+libyaml-dev libhttp-parser-dev libcriterion-dev"
+
+# shellcheck disable=SC2034
+PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2"
+
+ph_apt_updated=no
+
+ph_missing_packages() {
+	local pkg status
+	for pkg in "$@"; do
+		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+		case $status in
+		*"install ok installed"*) ;;
+		*) printf '%s\n' "$pkg" ;;
+		esac
+	done
+}
+
+ph_need_packages() {
+	local missing
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		echo "note: dpkg-query not found, not checking packages; needed:" \
+			"$*" >&2
+		return 0
+	fi
+	missing=$(ph_missing_packages "$@" | tr '\n' ' ')
+	missing=${missing% }
+	if [ -z "$missing" ]; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages: $missing" >&2
+		echo "install them with:" >&2
+		echo "  sudo apt-get install --no-install-recommends $missing" >&2
+		exit 1
+	fi
+	echo "installing: $missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	if [ "$ph_apt_updated" != yes ]; then
+		apt-get update
+		ph_apt_updated=yes
+	fi
+	# shellcheck disable=SC2086 # one word per package
+	apt-get install -y --no-install-recommends $missing
+}

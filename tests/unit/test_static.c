@@ -1,0 +1,624 @@
+/*
+ * Unit tests for static_serve() against a temporary tree:
+ *
+ *   TMP/secret.txt               outside the document root
+ *   TMP/www/                     the document root
+ *       hello.txt  page.html  empty.txt  big.bin (sparse, 5 GiB)
+ *       dir/style.css            a directory without index
+ *       site/index.html          a directory with an index
+ *       .env  .git/config  .well-known/acme.txt
+ *       link.txt -> hello.txt    sitelink -> site
+ *       escape -> ../secret.txt  escdir -> ..  abs -> /etc/passwd
+ *       loop1 -> loop2 -> loop1  fifo (a named pipe)
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "handler.h"
+#include "path.h"
+#include "static.h"
+
+static char tmp[PATH_MAX];
+static char docroot[PATH_MAX + 8];
+static const char *index_names[] = {"index.html", "index.htm"};
+static struct config cfg;
+static struct request req;
+static struct response res;
+static char hbuf[4096];
+static char normbuf[PATH_MAX];
+static struct exchange x;
+
+static void put_file(const char *rel, const char *text)
+{
+	char p[PATH_MAX * 2];
+	int fd;
+
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0, "%s: %s", p, strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void put_dir(const char *rel)
+{
+	char p[PATH_MAX * 2];
+
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	cr_assert_eq(mkdir(p, 0755), 0, "%s: %s", p, strerror(errno));
+}
+
+static void put_link(const char *target, const char *rel)
+{
+	char p[PATH_MAX * 2];
+
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	cr_assert_eq(symlink(target, p), 0, "%s: %s", p, strerror(errno));
+}
+
+static void setup(void)
+{
+	char p[PATH_MAX * 2];
+	int fd;
+
+	strcpy(tmp, "/tmp/test_static.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(docroot, sizeof docroot, "%s/www", tmp);
+	put_file("secret.txt", "secret\n");
+	put_dir("www");
+	put_file("www/hello.txt", "hello world\n");
+	put_file("www/page.html", "<p>page</p>\n");
+	put_file("www/empty.txt", "");
+	put_dir("www/dir");
+	put_file("www/dir/style.css", "p{}\n");
+	put_dir("www/site");
+	put_file("www/site/index.html", "<p>index</p>\n");
+	put_file("www/.env", "SECRET=1\n");
+	put_dir("www/.git");
+	put_file("www/.git/config", "[core]\n");
+	put_dir("www/.well-known");
+	put_file("www/.well-known/acme.txt", "token\n");
+	put_link("hello.txt", "www/link.txt");
+	put_link("site", "www/sitelink");
+	put_link("../secret.txt", "www/escape");
+	put_link("..", "www/escdir");
+	put_link("/etc/passwd", "www/abs");
+	put_link("loop2", "www/loop1");
+	put_link("loop1", "www/loop2");
+	snprintf(p, sizeof p, "%s/www/fifo", tmp);
+	cr_assert_eq(mkfifo(p, 0644), 0);
+	snprintf(p, sizeof p, "%s/www/big.bin", tmp);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)5 << 30), 0);
+	close(fd);
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.root = docroot;
+	cfg.index = index_names;
+	cfg.nindex = 2;
+	memset(&req, 0, sizeof req);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void teardown(void)
+{
+	if (res.fd >= 0 && res.fd_owned)
+		close(res.fd);
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Serve raw (the path as sent) with method m; query may be NULL. */
+static struct response *serve_q(enum http_method m, const char *raw,
+				const char *query)
+{
+	size_t n = 0;
+	int st;
+
+	if (res.hbuf && res.fd >= 0 && res.fd_owned)
+		close(res.fd);
+	response_init(&res, hbuf, sizeof hbuf);
+	req.method = m;
+	req.path.p = raw;
+	req.path.len = strlen(raw);
+	req.query.p = query;
+	req.query.len = query ? strlen(query) : 0;
+	st = path_normalize(raw, strlen(raw), normbuf, sizeof normbuf, &n);
+	cr_assert_eq(st, 0, "path_normalize(%s) = %d", raw, st);
+	memset(&x, 0, sizeof x);
+	x.req = &req;
+	x.res = &res;
+	x.cfg = &cfg;
+	x.path = normbuf;
+	x.path_len = n;
+	static_serve(&x);
+	return &res;
+}
+
+static struct response *serve(enum http_method m, const char *raw)
+{
+	return serve_q(m, raw, NULL);
+}
+
+static bool has_header(const struct response *r, const char *line)
+{
+	char want[512];
+	size_t n = (size_t)snprintf(want, sizeof want, "%s\r\n", line);
+
+	return memmem(r->hbuf, r->hlen, want, n) != NULL;
+}
+
+static bool has_name(const struct response *r, const char *name)
+{
+	char want[128];
+	size_t n = (size_t)snprintf(want, sizeof want, "%s: ", name);
+
+	return memmem(r->hbuf, r->hlen, want, n) != NULL;
+}
+
+/* The file bytes the response would send. */
+static void expect_body(const struct response *r, const char *want)
+{
+	char buf[256];
+	size_t n = strlen(want);
+
+	cr_assert_geq(r->fd, 0);
+	cr_assert(r->fd_owned);
+	cr_assert_eq((size_t)r->file_len, n);
+	cr_assert_eq(pread(r->fd, buf, n, r->file_off), (ssize_t)n);
+	cr_expect_eq(memcmp(buf, want, n), 0);
+	cr_expect_eq(fcntl(r->fd, F_GETFL) & O_NONBLOCK, 0);
+	cr_expect(fcntl(r->fd, F_GETFD) & FD_CLOEXEC);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+TestSuite(static_, .init = setup, .fini = teardown);
+
+Test(static_, regular_file)
+{
+	struct response *r = serve(HTTP_GET, "/hello.txt");
+
+	cr_expect_eq(r->status, 200);
+	cr_expect(has_header(r, "Content-Type: text/plain; charset=utf-8"));
+	cr_expect(has_header(r, "Accept-Ranges: bytes"));
+	cr_expect(has_name(r, "ETag"));
+	cr_expect(has_name(r, "Last-Modified"));
+	cr_expect_null(r->body);
+	cr_expect_eq(r->file_off, 0);
+	expect_body(r, "hello world\n");
+	cr_expect_eq(response_content_length(r), 12);
+}
+
+Test(static_, head_same_headers)
+{
+	struct response *r = serve(HTTP_HEAD, "/page.html");
+
+	cr_expect_eq(r->status, 200);
+	cr_expect(has_header(r, "Content-Type: text/html; charset=utf-8"));
+	cr_expect_eq(response_content_length(r), 12);
+}
+
+Test(static_, percent_encoded_name)
+{
+	put_file("www/a b.txt", "spaced\n");
+	cr_expect_eq(serve(HTTP_GET, "/a%20b.txt")->status, 200);
+	expect_body(&res, "spaced\n");
+}
+
+Test(static_, empty_file)
+{
+	struct response *r = serve(HTTP_GET, "/empty.txt");
+
+	cr_expect_eq(r->status, 200);
+	cr_expect_eq(response_content_length(r), 0);
+	cr_expect_lt(r->fd, 0);
+}
+
+Test(static_, missing_is_404)
+{
+	cr_expect_eq(serve(HTTP_GET, "/nope.txt")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/nope/deeper.txt")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt/")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt/x")->status, 404);
+}
+
+Test(static_, directory_redirect)
+{
+	struct response *r = serve(HTTP_GET, "/site");
+
+	cr_expect_eq(r->status, 301);
+	cr_expect(has_header(r, "Location: /site/"));
+
+	r = serve_q(HTTP_GET, "/site", "a=1&b=2");
+	cr_expect_eq(r->status, 301);
+	cr_expect(has_header(r, "Location: /site/?a=1&b=2"));
+
+	r = serve(HTTP_HEAD, "/dir");
+	cr_expect_eq(r->status, 301);
+	cr_expect(has_header(r, "Location: /dir/"));
+}
+
+Test(static_, redirect_never_protocol_relative)
+{
+	put_dir("www/evil.example");
+	struct response *r = serve(HTTP_GET, "//evil.example");
+
+	cr_expect_eq(r->status, 301);
+	cr_expect(has_header(r, "Location: /evil.example/"), "%.*s",
+		  (int)r->hlen, r->hbuf);
+}
+
+Test(static_, index_file)
+{
+	struct response *r = serve(HTTP_GET, "/site/");
+
+	cr_expect_eq(r->status, 200);
+	cr_expect(has_header(r, "Content-Type: text/html; charset=utf-8"));
+	expect_body(r, "<p>index</p>\n");
+}
+
+Test(static_, second_index_name)
+{
+	put_file("www/dir/index.htm", "htm\n");
+	cr_expect_eq(serve(HTTP_GET, "/dir/")->status, 200);
+	expect_body(&res, "htm\n");
+}
+
+Test(static_, root_index)
+{
+	put_file("www/index.html", "root\n");
+	cr_expect_eq(serve(HTTP_GET, "/")->status, 200);
+	expect_body(&res, "root\n");
+}
+
+Test(static_, directory_without_index_is_403)
+{
+	cr_expect_eq(serve(HTTP_GET, "/dir/")->status, 403);
+	cr_expect_eq(serve(HTTP_GET, "/")->status, 403);
+}
+
+Test(static_, index_that_is_a_directory_is_skipped)
+{
+	put_dir("www/dir/index.html");
+	cr_expect_eq(serve(HTTP_GET, "/dir/")->status, 403);
+}
+
+Test(static_, symlink_inside_root)
+{
+	struct response *r = serve(HTTP_GET, "/link.txt");
+
+	cr_expect_eq(r->status, 200);
+	expect_body(r, "hello world\n");
+	cr_expect_eq(serve(HTTP_GET, "/sitelink/")->status, 200);
+	expect_body(&res, "<p>index</p>\n");
+	cr_expect_eq(serve(HTTP_GET, "/sitelink")->status, 301);
+}
+
+Test(static_, symlink_outside_root)
+{
+	cr_expect_eq(serve(HTTP_GET, "/escape")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/escdir/secret.txt")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/escdir/")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/abs")->status, 404);
+}
+
+Test(static_, symlink_loop)
+{
+	cr_expect_eq(serve(HTTP_GET, "/loop1")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/loop1/x")->status, 404);
+}
+
+Test(static_, dotfiles_refused)
+{
+	cr_expect_eq(serve(HTTP_GET, "/.env")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/.git/config")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/%2egit/config")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/.well-known/acme.txt")->status, 200);
+	expect_body(&res, "token\n");
+}
+
+Test(static_, dotfiles_when_allowed)
+{
+	cfg.serve_dotfiles = true;
+	cr_expect_eq(serve(HTTP_GET, "/.env")->status, 200);
+	expect_body(&res, "SECRET=1\n");
+}
+
+Test(static_, other_methods_405)
+{
+	struct response *r = serve(HTTP_POST, "/hello.txt");
+
+	cr_expect_eq(r->status, 405);
+	cr_expect(has_header(r, "Allow: GET, HEAD"));
+	cr_expect_eq(serve(HTTP_PUT, "/nope")->status, 405);
+	cr_expect_eq(serve(HTTP_DELETE, "/hello.txt")->status, 405);
+	cr_expect_eq(serve(HTTP_OPTIONS, "/")->status, 405);
+}
+
+Test(static_, not_a_regular_file)
+{
+	/* A FIFO must neither block the worker nor be served. */
+	cr_expect_eq(serve(HTTP_GET, "/fifo")->status, 403);
+}
+
+Test(static_, if_none_match_304)
+{
+	struct response *r = serve(HTTP_GET, "/hello.txt");
+	char etag[64];
+	const char *p = memmem(r->hbuf, r->hlen, "ETag: ", 6);
+	size_t n;
+
+	cr_assert_not_null(p);
+	n = (size_t)((const char *)memchr(p, '\r', r->hlen) - p - 6);
+	cr_assert_lt(n, sizeof etag);
+	memcpy(etag, p + 6, n);
+	etag[n] = '\0';
+
+	req.if_none_match.p = etag;
+	req.if_none_match.len = n;
+	r = serve(HTTP_GET, "/hello.txt");
+	cr_expect_eq(r->status, 304);
+	cr_expect(r->no_length);
+	cr_expect_lt(r->fd, 0);
+	cr_expect_null(r->body);
+	cr_expect(has_name(r, "ETag"));
+	cr_expect(has_name(r, "Last-Modified"));
+
+	req.if_none_match.p = "\"nope\"";
+	req.if_none_match.len = 6;
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 200);
+}
+
+Test(static_, if_modified_since_304)
+{
+	req.if_modified_since.p = "Fri, 01 Jan 2100 00:00:00 GMT";
+	req.if_modified_since.len = strlen(req.if_modified_since.p);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 304);
+	req.if_modified_since.p = "Thu, 01 Jan 1970 00:00:01 GMT";
+	req.if_modified_since.len = strlen(req.if_modified_since.p);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 200);
+}
+
+Test(static_, if_match_412)
+{
+	req.if_match.p = "\"nope\"";
+	req.if_match.len = 6;
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 412);
+	cr_expect_lt(res.fd, 0);
+}
+
+Test(static_, range_206)
+{
+	struct response *r;
+
+	req.range.p = "bytes=6-10";
+	req.range.len = strlen(req.range.p);
+	r = serve(HTTP_GET, "/hello.txt");
+	cr_expect_eq(r->status, 206);
+	cr_expect(has_header(r, "Content-Range: bytes 6-10/12"));
+	cr_expect_eq(r->file_off, 6);
+	expect_body(r, "world");
+
+	req.range.p = "bytes=-3";
+	req.range.len = strlen(req.range.p);
+	r = serve(HTTP_GET, "/hello.txt");
+	cr_expect_eq(r->status, 206);
+	cr_expect(has_header(r, "Content-Range: bytes 9-11/12"));
+	expect_body(r, "ld\n");
+}
+
+Test(static_, range_ignored_for_head_and_multi)
+{
+	req.range.p = "bytes=0-1";
+	req.range.len = strlen(req.range.p);
+	cr_expect_eq(serve(HTTP_HEAD, "/hello.txt")->status, 200);
+	req.range.p = "bytes=0-1,3-4";
+	req.range.len = strlen(req.range.p);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 200);
+	expect_body(&res, "hello world\n");
+}
+
+Test(static_, range_with_stale_if_range)
+{
+	req.range.p = "bytes=0-1";
+	req.range.len = strlen(req.range.p);
+	req.if_range.p = "\"stale\"";
+	req.if_range.len = strlen(req.if_range.p);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 200);
+}
+
+Test(static_, range_416)
+{
+	struct response *r;
+
+	req.range.p = "bytes=12-";
+	req.range.len = strlen(req.range.p);
+	r = serve(HTTP_GET, "/hello.txt");
+	cr_expect_eq(r->status, 416);
+	cr_expect(has_header(r, "Content-Range: bytes */12"));
+	cr_expect_lt(r->fd, 0);
+
+	r = serve(HTTP_GET, "/empty.txt");
+	cr_expect_eq(r->status, 416);
+	cr_expect(has_header(r, "Content-Range: bytes */0"));
+}
+
+Test(static_, large_file_range)
+{
+	struct response *r;
+
+	req.range.p = "bytes=5368709000-";
+	req.range.len = strlen(req.range.p);
+	r = serve(HTTP_GET, "/big.bin");
+	cr_expect_eq(r->status, 206);
+	cr_expect(has_header(r, "Content-Range: bytes 5368709000-5368709119/5368709120"));
+	cr_expect_eq(r->file_off, (off_t)5368709000);
+	cr_expect_eq(r->file_len, 120);
+	cr_expect(has_header(r, "Content-Type: application/octet-stream"));
+}
+
+Test(static_, route_root_and_headers)
+{
+	static const struct header_kv hdrs[] = {
+		{"Cache-Control", "public, max-age=3600"},
+	};
+	static const char *route_index[] = {"index.html"};
+	struct route rt;
+	char sub[PATH_MAX * 2];
+
+	snprintf(sub, sizeof sub, "%s/site", docroot);
+	memset(&rt, 0, sizeof rt);
+	rt.prefix = "/static/";
+	rt.prefix_len = 8;
+	rt.kind = ROUTE_STATIC;
+	rt.static_.root = sub;
+	rt.static_.index = route_index;
+	rt.static_.nindex = 1;
+	rt.headers = hdrs;
+	rt.nheaders = 1;
+
+	response_init(&res, hbuf, sizeof hbuf);
+	memset(&x, 0, sizeof x);
+	req.method = HTTP_GET;
+	req.path.p = "/static/";
+	req.path.len = 8;
+	x.req = &req;
+	x.res = &res;
+	x.cfg = &cfg;
+	x.route = &rt;
+	x.path = "/";
+	x.path_len = 1;
+	static_serve(&x);
+	cr_expect_eq(res.status, 200);
+	cr_expect(has_header(&res, "Cache-Control: public, max-age=3600"));
+	expect_body(&res, "<p>index</p>\n");
+	close(res.fd);
+
+	response_init(&res, hbuf, sizeof hbuf);
+	x.path = "/missing";
+	x.path_len = 8;
+	static_serve(&x);
+	cr_expect_eq(res.status, 404);
+	cr_expect(has_header(&res, "Cache-Control: public, max-age=3600"));
+}
+
+Test(static_, no_fd_leak_on_any_path)
+{
+	static const char *const paths[] = {
+		"/hello.txt", "/nope", "/site", "/site/", "/dir/", "/escape",
+		"/loop1", "/.env", "/fifo", "/abs", "/escdir/secret.txt",
+	};
+	int before;
+	size_t i;
+
+	serve(HTTP_GET, "/hello.txt"); /* caches the root fd */
+	close(res.fd);
+	res.fd = -1;
+	before = count_fds();
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		serve(HTTP_GET, paths[i]);
+		if (res.fd >= 0)
+			close(res.fd);
+		res.fd = -1;
+	}
+	req.range.p = "bytes=99-";
+	req.range.len = 9;
+	serve(HTTP_GET, "/hello.txt");
+	req.range.len = 0;
+	req.if_match.p = "\"x\"";
+	req.if_match.len = 3;
+	serve(HTTP_GET, "/hello.txt");
+	cr_expect_eq(count_fds(), before);
+}
+
+Test(static_, unreadable_file_403)
+{
+	char p[PATH_MAX * 2];
+
+	if (geteuid() == 0) {
+		teardown(); /* a skipped test does not reach .fini */
+		cr_skip_test("root reads any file");
+	}
+	put_file("www/private.txt", "private\n");
+	snprintf(p, sizeof p, "%s/www/private.txt", tmp);
+	cr_assert_eq(chmod(p, 0), 0);
+	cr_expect_eq(serve(HTTP_GET, "/private.txt")->status, 403);
+}
+
+Test(static_, missing_root_is_404)
+{
+	cfg.root = "/nonexistent-root-for-test";
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 404);
+}
+
+/* Make openat2 fail with ENOSYS, as on kernels before 5.6. */
+static void deny_openat2(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0,
+		     "%s", strerror(errno));
+}
+
+Test(static_, fallback_without_openat2)
+{
+	deny_openat2();
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt")->status, 200);
+	expect_body(&res, "hello world\n");
+	cr_expect_eq(serve(HTTP_GET, "/dir/style.css")->status, 200);
+	cr_expect(has_header(&res, "Content-Type: text/css; charset=utf-8"));
+	cr_expect_eq(serve(HTTP_GET, "/site/")->status, 200);
+	expect_body(&res, "<p>index</p>\n");
+	cr_expect_eq(serve(HTTP_GET, "/site")->status, 301);
+	cr_expect_eq(serve(HTTP_GET, "/dir/")->status, 403);
+	cr_expect_eq(serve(HTTP_GET, "/nope")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/hello.txt/")->status, 404);
+	/* No symlink is followed without openat2. */
+	cr_expect_eq(serve(HTTP_GET, "/link.txt")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/sitelink/")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/escape")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/escdir/secret.txt")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/loop1")->status, 404);
+	cr_expect_eq(serve(HTTP_GET, "/fifo")->status, 403);
+}

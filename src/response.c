@@ -1,0 +1,263 @@
+/*
+ * response.c -- response state and head serialization.  No I/O, no
+ * allocation, no printf: every line is assembled with memcpy.
+ */
+#include "response.h"
+
+#include <string.h>
+
+#include "util.h"
+
+#define ERROR_PAGE(code, text)                                                 \
+	"<html><head><title>" #code " " text "</title></head><body><h1>" #code \
+	" " text "</h1></body></html>\n"
+
+#define STATUS(code, text)                                                     \
+	{                                                                      \
+		code, text, ERROR_PAGE(code, text)                             \
+	}
+
+static const struct status_text {
+	int code;
+	const char *reason;
+	const char *page;
+} statuses[] = {
+	STATUS(100, "Continue"),
+	STATUS(101, "Switching Protocols"),
+	STATUS(200, "OK"),
+	STATUS(201, "Created"),
+	STATUS(204, "No Content"),
+	STATUS(206, "Partial Content"),
+	STATUS(301, "Moved Permanently"),
+	STATUS(302, "Found"),
+	STATUS(303, "See Other"),
+	STATUS(304, "Not Modified"),
+	STATUS(307, "Temporary Redirect"),
+	STATUS(308, "Permanent Redirect"),
+	STATUS(400, "Bad Request"),
+	STATUS(401, "Unauthorized"),
+	STATUS(403, "Forbidden"),
+	STATUS(404, "Not Found"),
+	STATUS(405, "Method Not Allowed"),
+	STATUS(408, "Request Timeout"),
+	STATUS(411, "Length Required"),
+	STATUS(412, "Precondition Failed"),
+	STATUS(413, "Content Too Large"),
+	STATUS(414, "URI Too Long"),
+	STATUS(416, "Range Not Satisfiable"),
+	STATUS(417, "Expectation Failed"),
+	STATUS(421, "Misdirected Request"),
+	STATUS(426, "Upgrade Required"),
+	STATUS(431, "Request Header Fields Too Large"),
+	STATUS(500, "Internal Server Error"),
+	STATUS(501, "Not Implemented"),
+	STATUS(502, "Bad Gateway"),
+	STATUS(503, "Service Unavailable"),
+	STATUS(504, "Gateway Timeout"),
+	STATUS(505, "HTTP Version Not Supported"),
+};
+
+static const char generic_page[] =
+	"<html><head><title>Error</title></head><body><h1>Error</h1></body>"
+	"</html>\n";
+
+static const struct status_text *find_status(int status)
+{
+	size_t i;
+
+	for (i = 0; i < PH_ARRAY_LEN(statuses); i++)
+		if (statuses[i].code == status)
+			return &statuses[i];
+	return NULL;
+}
+
+const char *http_reason(int status)
+{
+	const struct status_text *st = find_status(status);
+
+	return st ? st->reason : "Unknown";
+}
+
+void response_init(struct response *r, char *hbuf, size_t hcap)
+{
+	r->hbuf = hbuf;
+	r->hcap = hcap;
+	response_reset(r);
+}
+
+void response_reset(struct response *r)
+{
+	char *hbuf = r->hbuf;
+	size_t hcap = r->hcap;
+
+	memset(r, 0, sizeof(*r));
+	r->hbuf = hbuf;
+	r->hcap = hcap;
+	r->status = 200;
+	r->fd = -1;
+}
+
+/* CR, LF or NUL would split or end the header line: never sent. */
+static bool unsafe_in_header(const char *p, size_t n)
+{
+	return memchr(p, '\r', n) || memchr(p, '\n', n) || memchr(p, '\0', n);
+}
+
+/*
+ * Appends "name: value\r\n" to hbuf.  When it does not fit, or would smuggle
+ * a line break, nothing is appended and hoverflow is set (answered as 500).
+ */
+void response_header_n(struct response *r, const char *name, size_t nlen,
+		       const char *value, size_t vlen)
+{
+	size_t need = nlen + 2 + vlen + 2;
+	char *p;
+
+	if (r->hoverflow || unsafe_in_header(name, nlen) ||
+	    unsafe_in_header(value, vlen) || need > r->hcap - r->hlen) {
+		r->hoverflow = true;
+		return;
+	}
+	p = r->hbuf + r->hlen;
+	memcpy(p, name, nlen);
+	memcpy(p + nlen, ": ", 2);
+	memcpy(p + nlen + 2, value, vlen);
+	memcpy(p + nlen + 2 + vlen, "\r\n", 2);
+	r->hlen += need;
+}
+
+void response_header(struct response *r, const char *name, const char *value)
+{
+	response_header_n(r, name, strlen(name), value, strlen(value));
+}
+
+void response_body_mem(struct response *r, const char *p, size_t n)
+{
+	r->body = p;
+	r->body_len = n;
+}
+
+void response_body_file(struct response *r, int fd, off_t off, off_t len,
+			bool owned)
+{
+	r->body = NULL;
+	r->body_len = 0;
+	r->fd = fd;
+	r->file_off = off;
+	r->file_len = len;
+	r->fd_owned = owned;
+}
+
+static bool error_closes(int status)
+{
+	if (status < 400)
+		return false;
+	return status != 403 && status != 404 && status != 405 && status != 416;
+}
+
+/*
+ * Replaces the status, the extra headers and the body with an error page.
+ * Headers wanted beside it (Allow for 405, ...) are added afterwards.  A file
+ * body is left as it was, so that an owned fd is still closed by whoever
+ * sends the response; the memory body takes precedence over it.
+ */
+void response_error(struct response *r, int status)
+{
+	const struct status_text *st = find_status(status);
+	const char *page = st ? st->page : generic_page;
+
+	r->status = status;
+	r->hlen = 0;
+	r->hoverflow = false;
+	r->no_length = false;
+	response_header(r, "Content-Type", "text/html; charset=utf-8");
+	response_body_mem(r, page, strlen(page));
+	if (error_closes(status))
+		r->close = true;
+}
+
+uint64_t response_content_length(const struct response *r)
+{
+	if (r->body != NULL)
+		return r->body_len;
+	if (r->fd >= 0 && r->file_len > 0)
+		return (uint64_t)r->file_len;
+	return 0;
+}
+
+/* An append-only view of the output buffer. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	if (o->full || n > o->cap - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char digits[20];
+
+	put(o, digits, fmt_u64(digits, v));
+}
+
+static void put_field(struct out *o, const char *name, const char *value)
+{
+	put_str(o, name);
+	put(o, ": ", 2);
+	put_str(o, value);
+	put(o, "\r\n", 2);
+}
+
+static bool has_no_body(const struct response *r)
+{
+	return r->no_length || (r->status >= 100 && r->status < 200) ||
+	       r->status == 204 || r->status == 304;
+}
+
+/*
+ * Status line, Date, Server (each skipped when NULL), the extra headers,
+ * Content-Length (none for 1xx, 204 and 304; for HEAD the length a GET
+ * would carry), Connection, blank line.  0 when cap is too small.
+ */
+size_t response_head(const struct response *r, char *out, size_t cap,
+		     const char *date, const char *server, bool keep_alive)
+{
+	struct out o = {out, 0, cap, false};
+	uint64_t status = r->status > 0 ? (uint64_t)r->status : 0;
+
+	put(&o, "HTTP/1.1 ", 9);
+	put_u64(&o, status);
+	put(&o, " ", 1);
+	put_str(&o, http_reason(r->status));
+	put(&o, "\r\n", 2);
+	if (date != NULL)
+		put_field(&o, "Date", date);
+	if (server != NULL)
+		put_field(&o, "Server", server);
+	put(&o, r->hbuf, r->hlen);
+	if (!has_no_body(r)) {
+		put(&o, "Content-Length: ", 16);
+		put_u64(&o, response_content_length(r));
+		put(&o, "\r\n", 2);
+	}
+	put_str(&o, keep_alive && !r->close ? "Connection: keep-alive\r\n"
+					    : "Connection: close\r\n");
+	put(&o, "\r\n", 2);
+	return o.full ? 0 : o.len;
+}

@@ -1,0 +1,176 @@
+/*
+ * config.h -- the configuration as one immutable value.
+ *
+ * config_load() reads a YAML file into a new struct config, or reports every
+ * error it finds as "FILE:LINE:COL: message".  Nothing else ever writes to a
+ * loaded config: a reload builds a second one beside the first and the master
+ * swaps them only when the new one is valid (see master.c).  All memory of a
+ * config (strings, arrays) belongs to it and goes with config_free().
+ */
+#ifndef PH_CONFIG_H
+#define PH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "listen.h"
+#include "util.h"
+
+enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct log_target {
+	/* NULL: off.  "stdout", "stderr", or an absolute file path. */
+	const char *path;
+	enum log_format format; /* access log only */
+	enum log_level level;   /* error log only */
+};
+
+struct header_kv {
+	const char *name;
+	const char *value;
+};
+
+enum route_kind {
+	ROUTE_STATIC,
+	ROUTE_CGI,
+	ROUTE_MODULE,
+	ROUTE_REDIRECT,
+	ROUTE_RETURN,
+};
+
+struct route {
+	const char *prefix;
+	size_t prefix_len;
+	enum route_kind kind;
+	struct {
+		const char *root; /* absolute */
+		const char **index;
+		size_t nindex;
+		bool autoindex;
+	} static_;
+	struct {
+		const char *dir; /* absolute */
+		int64_t timeout_ms;
+	} cgi;
+	struct {
+		const char *path; /* absolute */
+		const struct header_kv *options; /* flat string options */
+		size_t noptions;
+	} module;
+	struct {
+		const char *to;
+		int status; /* 301, 302, 307, 308 */
+	} redirect;
+	struct {
+		int status;
+		const char *body;
+		size_t body_len;
+	} ret;
+	const struct header_kv *headers; /* extra response headers */
+	size_t nheaders;
+	int line, col; /* where the route was declared, for messages */
+};
+
+struct acl {
+	const char *path;  /* NULL: disabled */
+	const struct cidr *allow;
+	size_t nallow;
+};
+
+struct config {
+	const char *file; /* as given */
+	const char *dir;  /* absolute directory of the file */
+
+	struct listen_addr *listen;
+	size_t nlisten;
+
+	unsigned workers;       /* resolved: "auto" becomes the online CPU count */
+	bool workers_auto;
+	unsigned max_workers;   /* scoreboard ceiling, fixed at start */
+	uint64_t max_requests_per_worker; /* 0 = never recycle */
+	uint64_t max_requests_jitter;
+	int backlog;
+
+	const char *user;  /* NULL: keep the current user */
+	const char *group; /* NULL: the user's primary group */
+	bool allow_root;
+	const char *pid_file; /* absolute, or NULL for none */
+
+	const char *root; /* absolute document root */
+	const char **index;
+	size_t nindex;
+	bool server_tokens;  /* false: "Server: prefork-httpd" without version */
+	bool serve_dotfiles; /* false: refuse /.x paths except /.well-known/ */
+
+	struct {
+		int64_t header_ms;
+		int64_t body_ms;
+		int64_t keepalive_ms;
+		int64_t send_ms;
+		int64_t worker_ms;
+		int64_t graceful_ms;
+		int64_t drain_delay_ms;
+	} timeouts;
+
+	struct {
+		uint64_t header_bytes;
+		uint64_t headers;
+		uint64_t uri_bytes;
+		uint64_t body_bytes;
+		uint64_t keepalive_requests;
+	} limits;
+
+	struct log_target access_log;
+	struct log_target error_log;
+
+	const char *health_path; /* NULL: disabled */
+	bool health_log;
+
+	bool admin_enabled;
+	struct listen_addr admin_listen;
+	bool agent_check_enabled;
+	struct listen_addr agent_check;
+
+	struct acl status;
+	struct acl metrics;
+
+	const struct cidr *trusted_proxies;
+	size_t ntrusted_proxies;
+
+	const struct route *routes; /* sorted: longest prefix first */
+	size_t nroutes;
+
+	void *arena_; /* private: owns every allocation above */
+};
+
+/* Error messages collected while loading; each a full line without '\n'. */
+struct config_errors {
+	char **msg;
+	size_t count;
+	size_t cap;
+};
+
+/*
+ * Load and validate path.  On success returns a new config and leaves errs
+ * empty; on failure returns NULL with one message per problem in errs (all
+ * of them, in file order).  errs must be zeroed by the caller and released
+ * with config_errors_free().
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+
+/* The same for YAML text in memory; name is used in messages, dir for paths. */
+struct config *config_load_string(const char *name, const char *dir,
+				  const char *text, size_t len,
+				  struct config_errors *errs);
+
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errs);
+
+/* Built-in defaults, as documented in docs/configuration.md. */
+#define CONFIG_DEFAULT_FILE SYSCONFDIR "/prefork-httpd/server.yaml"
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * response.h -- what a handler answers, and the response head it becomes.
+ *
+ * A handler never touches the socket: it fills a struct response (status,
+ * extra headers, a body in memory or a file range), and conn.c sends it.
+ * The head is serialized by response_head() without printf: status line,
+ * Date, Server, the handler's headers, Content-Length, Connection.
+ */
+#ifndef PH_RESPONSE_H
+#define PH_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct response {
+	int status;
+	bool close;     /* answer with "Connection: close" and close after */
+	bool head_only; /* HEAD: send the head, never the body */
+
+	/* Extra header lines ("Name: value\r\n"), in a caller-provided buffer. */
+	char *hbuf;
+	size_t hlen, hcap;
+	bool hoverflow; /* a header did not fit: answered as 500 */
+
+	/* Body: memory (body != NULL), a file range (fd >= 0), or none. */
+	const char *body;
+	size_t body_len;
+	int fd;
+	bool fd_owned; /* close fd once sent */
+	off_t file_off;
+	off_t file_len;
+	bool no_length; /* 1xx, 204, 304: no Content-Length, no body */
+
+	/* For the access log. */
+	uint64_t bytes_sent;
+};
+
+void response_init(struct response *r, char *hbuf, size_t hcap);
+
+/* Forget status, headers and body; keep the buffer. */
+void response_reset(struct response *r);
+
+void response_header(struct response *r, const char *name, const char *value);
+void response_header_n(struct response *r, const char *name, size_t nlen,
+		       const char *value, size_t vlen);
+
+void response_body_mem(struct response *r, const char *p, size_t n);
+/* Sends file bytes [off, off+len) with sendfile; owned: close fd after. */
+void response_body_file(struct response *r, int fd, off_t off, off_t len,
+			bool owned);
+
+/*
+ * A complete error answer: status, "text/html; charset=utf-8", a small body
+ * naming the status, and Connection: close for every 4xx/5xx except 404,
+ * 405, 403 and 416 (those leave the connection usable).
+ */
+void response_error(struct response *r, int status);
+
+/* "Not Found" for 404 etc.; "Unknown" for codes it does not know. */
+const char *http_reason(int status);
+
+/* The body length announced in Content-Length. */
+uint64_t response_content_length(const struct response *r);
+
+/*
+ * Serialize the head into out.  date is the cached IMF-fixdate, server the
+ * Server header value, keep_alive whether the connection stays open.
+ * Returns the length, or 0 if cap is too small.
+ */
+size_t response_head(const struct response *r, char *out, size_t cap,
+		     const char *date, const char *server, bool keep_alive);
+
+#endif

@@ -1,0 +1,552 @@
+/*
+ * conn.c -- one client connection, from accept to close (see conn.h).
+ *
+ * Steps per request, in the shape of quark's connection_serve: receive the
+ * head into the worker's buffer, parse it (request.c, no I/O), read or skip
+ * the body, pick a handler (route.c) that fills a struct response, write the
+ * head and body, log, decide keep-alive.  Bytes after the request stay in
+ * the buffer and are served next (pipelining).
+ *
+ * Deadlines.  Reads wait in poll(2) with the time left until an absolute
+ * deadline, recomputed before every wait: the whole head must arrive within
+ * timeouts.header of its first byte (of the accept, for the first request),
+ * so a client trickling a byte at a time gains nothing; each body gap within
+ * timeouts.body; an idle keep-alive connection within timeouts.keepalive.
+ * poll rather than SO_RCVTIMEO because the same wait also watches the
+ * control channel: a graceful retire closes an idle keep-alive connection
+ * at once instead of after its timeout.  Writes use a blocking socket with
+ * SO_SNDTIMEO = timeouts.send, which is exactly "no progress for that long":
+ * the kernel restarts the timer whenever some bytes go out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "conn.h"
+#include "handler.h"
+#include "log.h"
+#include "path.h"
+#include "request.h"
+#include "response.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define HEAD_MAX 8192 /* serialized response head: status, fixed and extra headers */
+#define LINGER_MS 2000
+
+enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_STOP, WAIT_ERROR };
+enum serve_result { SERVE_KEEP, SERVE_CLOSE, SERVE_LINGER };
+
+struct conn {
+	struct worker *w;
+	int fd;
+	const struct sockaddr *peer;
+	char remote[SB_CLIENT_MAX];
+	size_t len;         /* bytes in w->buf */
+	unsigned requests;  /* answered on this connection */
+	int64_t accepted_ms;
+	struct request req;
+	struct request_parser rp;
+	struct response res;
+	char head[HEAD_MAX];
+};
+
+/* The Date header, formatted once per second. */
+static const char *date_now(void)
+{
+	static char date[HTTP_DATE_LEN + 1];
+	static time_t sec = -1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	if (ts.tv_sec != sec) {
+		sec = ts.tv_sec;
+		http_date_fmt(sec, date);
+	}
+	return date;
+}
+
+static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+	const void *a = NULL;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)cap) == NULL)
+		snprintf(out, cap, "%s", sa->sa_family == AF_UNIX ? "unix" : "-");
+}
+
+/*
+ * Wait until fd is readable or the deadline passes.  idle: no byte of the
+ * next request has arrived, so a graceful retire ends the wait (WAIT_STOP).
+ * Also wakes up to flush the access log when its delay is due.
+ */
+static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = c->fd, .events = POLLIN },
+		{ .fd = c->w->ctl_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		int64_t now = now_ms();
+		int64_t left = deadline - now;
+		int due = log_access_due_ms(now);
+		int timeout;
+
+		if (idle && c->w->stopping)
+			return WAIT_STOP;
+		if (left <= 0)
+			return WAIT_TIMEOUT;
+		timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+		if (due >= 0 && due < timeout)
+			timeout = due;
+		int n = poll(pfd, 2, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(LOG_ERROR, "poll(client %s)", c->remote);
+			return WAIT_ERROR;
+		}
+		if (pfd[1].revents)
+			worker_check_ctl(c->w);
+		if (pfd[0].revents)
+			return WAIT_READY;
+		if (log_access_due_ms(now_ms()) == 0)
+			log_access_flush();
+	}
+}
+
+/*
+ * Receive into the buffer.  Returns bytes read, 0 on EOF, -1 on error or
+ * timeout (*timed_out set), -2 when a retire ended an idle wait.
+ */
+static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
+			 bool *timed_out)
+{
+	struct worker *w = c->w;
+
+	*timed_out = false;
+	for (;;) {
+		ssize_t n = recv(c->fd, w->buf + c->len, w->bufcap - c->len,
+				 MSG_DONTWAIT);
+		if (n >= 0) {
+			c->len += (size_t)n;
+			return n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			if (errno != ECONNRESET)
+				log_errno(LOG_INFO, "recv(client %s)", c->remote);
+			return -1;
+		}
+		switch (conn_wait(c, deadline, idle)) {
+		case WAIT_READY:
+			continue;
+		case WAIT_STOP:
+			return -2;
+		case WAIT_TIMEOUT:
+			*timed_out = true;
+			return -1;
+		case WAIT_ERROR:
+			return -1;
+		}
+	}
+}
+
+/* Write all iov bytes; false when the client is gone or stalled past send. */
+static bool send_iov(struct conn *c, struct iovec *iov, int cnt, int flags,
+		     uint64_t *sent)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+
+	while (mh.msg_iovlen > 0) {
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | flags);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				log_info("client %s: send timed out", c->remote);
+			else if (errno != EPIPE && errno != ECONNRESET)
+				log_errno(LOG_INFO, "send(client %s)", c->remote);
+			return false;
+		}
+		*sent += (uint64_t)n;
+		size_t left = (size_t)n;
+		while (mh.msg_iovlen > 0 && left >= mh.msg_iov->iov_len) {
+			left -= mh.msg_iov->iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen > 0) {
+			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + left;
+			mh.msg_iov->iov_len -= left;
+		}
+	}
+	return true;
+}
+
+static bool send_file(struct conn *c, int fd, off_t off, off_t len,
+		      uint64_t *sent)
+{
+	while (len > 0) {
+		size_t chunk = len > (off_t)(1 << 30) ? (size_t)1 << 30 : (size_t)len;
+		ssize_t n = sendfile(c->fd, fd, &off, chunk);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				log_info("client %s: send timed out", c->remote);
+			else if (errno != EPIPE && errno != ECONNRESET)
+				log_errno(LOG_INFO, "sendfile(client %s)", c->remote);
+			return false;
+		}
+		if (n == 0) { /* the file shrank under us */
+			log_warn("sendfile(client %s): file ended early", c->remote);
+			return false;
+		}
+		*sent += (uint64_t)n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Send the response; false when the connection must be dropped. */
+static bool conn_send(struct conn *c, bool keep_alive)
+{
+	struct response *r = &c->res;
+	struct iovec iov[2];
+	size_t hl;
+	bool ok;
+
+	hl = response_head(r, c->head, sizeof(c->head), date_now(),
+			   c->w->server, keep_alive);
+	if (hl == 0) {
+		log_error("response head for client %s does not fit", c->remote);
+		return false;
+	}
+	iov[0].iov_base = c->head;
+	iov[0].iov_len = hl;
+	if (r->head_only || r->no_length || (r->body == NULL && r->fd < 0))
+		return send_iov(c, iov, 1, 0, &r->bytes_sent);
+	if (r->body != NULL) {
+		iov[1].iov_base = (void *)(uintptr_t)r->body;
+		iov[1].iov_len = r->body_len;
+		return send_iov(c, iov, 2, 0, &r->bytes_sent);
+	}
+	ok = send_iov(c, iov, 1, r->file_len > 0 ? MSG_MORE : 0, &r->bytes_sent) &&
+	     send_file(c, r->fd, r->file_off, r->file_len, &r->bytes_sent);
+	return ok;
+}
+
+static void conn_log(struct conn *c, int64_t start)
+{
+	const struct request *q = &c->req;
+	struct access_entry e = {
+		.remote = c->remote,
+		.method = q->method_name.p, .method_len = q->method_name.len,
+		.target = q->target.p, .target_len = q->target.len,
+		.http_major = q->http_major ? q->http_major : 1,
+		.http_minor = q->http_major ? q->http_minor : 1,
+		.status = c->res.status,
+		.bytes = c->res.bytes_sent,
+		.referer = q->referer.p, .referer_len = q->referer.len,
+		.user_agent = q->user_agent.p, .user_agent_len = q->user_agent.len,
+		.duration_us = (now_ms() - start) * 1000,
+		.request_id = q->x_request_id.p, .request_id_len = q->x_request_id.len,
+	};
+
+	if (e.method == NULL) { /* the head never parsed */
+		e.method = "-";
+		e.method_len = 1;
+		e.target = "-";
+		e.target_len = 1;
+	}
+	log_access(&e);
+}
+
+/* The part of path a route serves: after its prefix, keeping a leading '/'. */
+static void route_relative(const struct route *rt, const char **path,
+			   size_t *len)
+{
+	size_t skip = rt->prefix_len;
+
+	if (skip > 0 && rt->prefix[skip - 1] == '/')
+		skip--;
+	if (skip > *len)
+		skip = *len;
+	*path += skip;
+	*len -= skip;
+	if (*len == 0 || (*path)[0] != '/') {
+		*path = "/";
+		*len = 1;
+	}
+}
+
+/* Decide what to answer: path checks, then the chosen handler. */
+static enum handler_id conn_dispatch(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct exchange x = {
+		.req = &c->req, .res = &c->res, .cfg = w->cfg,
+		.peer = c->peer, .worker = w,
+	};
+	size_t plen = 0;
+	int st;
+	enum handler_id id;
+
+	st = path_normalize(c->req.path.p, c->req.path.len, w->path,
+			    w->pathcap, &plen);
+	if (st != 0) {
+		response_error(&c->res, st);
+		return HANDLER_COUNT;
+	}
+	id = route_select(w->cfg, w->path, plen, &x.route);
+	x.path = w->path;
+	x.path_len = plen;
+	if (x.route != NULL && id == HANDLER_STATIC)
+		route_relative(x.route, &x.path, &x.path_len);
+	handlers[id].serve(&x);
+	if (c->res.hoverflow) {
+		log_error("response headers for %.*s do not fit; answering 500",
+			  (int)plen, w->path);
+		response_error(&c->res, 500);
+	}
+	return id;
+}
+
+/*
+ * Read the rest of the head.  Returns REQ_HEAD or REQ_ERROR (answer and
+ * close), or REQ_AGAIN when the connection ended quietly (closed, idle
+ * keep-alive timeout, retire): nothing to answer.
+ */
+static enum req_status read_head(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	int64_t deadline;
+	bool idle = c->len == 0 && c->requests > 0;
+	enum req_status st = REQ_AGAIN;
+
+	if (idle) {
+		sb_set_state(c->w->slot, SB_KEEPALIVE);
+		deadline = now_ms() + cfg->timeouts.keepalive_ms;
+	} else {
+		deadline = (c->requests == 0 ? c->accepted_ms : now_ms()) +
+			   cfg->timeouts.header_ms;
+	}
+	for (;;) {
+		bool timed_out;
+		if (c->len > 0) {
+			st = request_head(&c->rp, c->w->buf, c->len);
+			if (st != REQ_AGAIN)
+				return st;
+		}
+		ssize_t n = conn_recv(c, deadline, idle, &timed_out);
+		if (n <= 0) {
+			if (timed_out && !idle) {
+				c->req.error = 408;
+				return REQ_ERROR;
+			}
+			return REQ_AGAIN;
+		}
+		if (idle) { /* first byte of the next request: the head clock starts */
+			idle = false;
+			sb_set_state(c->w->slot, SB_READING);
+			deadline = now_ms() + cfg->timeouts.header_ms;
+		}
+	}
+}
+
+/*
+ * Consume the request body (no handler takes one yet: it is read and
+ * dropped, so that the next request on the connection starts at the right
+ * byte).  Returns false when the connection must close; req.error says
+ * whether an answer is owed.
+ */
+static bool read_body(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t head_end = c->req.head_len;
+	size_t off = head_end;
+
+	if (!request_has_body(&c->req))
+		return true;
+	if (c->req.expect_continue) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		struct iovec iov = { (void *)(uintptr_t)cont, sizeof(cont) - 1 };
+		uint64_t sent = 0;
+		if (!send_iov(c, &iov, 1, 0, &sent))
+			return false;
+	}
+	for (;;) {
+		size_t used = 0;
+		bool timed_out;
+		if (off < c->len) {
+			enum req_status st = request_body(&c->rp, w->buf + off,
+							  c->len - off, &used,
+							  NULL, NULL);
+			off += used;
+			if (st == REQ_COMPLETE)
+				break;
+			if (st == REQ_ERROR)
+				return false;
+		}
+		/* Everything after the head was body: reuse that space. */
+		c->len = head_end;
+		off = head_end;
+		ssize_t n = conn_recv(c, now_ms() + w->cfg->timeouts.body_ms,
+				      false, &timed_out);
+		if (n <= 0) {
+			if (timed_out)
+				c->req.error = 408;
+			return false;
+		}
+	}
+	/* Pipelined bytes after the body move up to follow the head. */
+	memmove(w->buf + head_end, w->buf + off, c->len - off);
+	c->len = head_end + (c->len - off);
+	return true;
+}
+
+static bool want_keep_alive(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (!c->req.keep_alive || c->res.close || c->w->stopping)
+		return false;
+	if (cfg->limits.keepalive_requests &&
+	    c->requests + 1 >= cfg->limits.keepalive_requests)
+		return false;
+	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
+		return false;
+	return true;
+}
+
+/* Answer one request.  The caller has reset the parser. */
+static enum serve_result serve_one(struct conn *c)
+{
+	struct worker *w = c->w;
+	enum handler_id id = HANDLER_COUNT;
+	enum req_status st;
+	int64_t start;
+	bool keep;
+
+	st = read_head(c);
+	if (st == REQ_AGAIN)
+		return SERVE_CLOSE;
+	start = now_ms();
+	response_reset(&c->res);
+	if (st == REQ_HEAD && read_body(c)) {
+		sb_request_begin(w->slot, start, c->req.method_name.p,
+				 (size_t)(c->req.target.p + c->req.target.len -
+					  c->req.method_name.p));
+		c->res.head_only = c->req.method == HTTP_HEAD;
+		id = conn_dispatch(c);
+	} else if (c->req.error == 0) {
+		return SERVE_CLOSE; /* client gone mid-body: nobody to answer */
+	} else {
+		if (c->req.error != 408 || c->len > 0)
+			log_info("client %s: %d %s", c->remote, c->req.error,
+				 c->req.error_reason ? c->req.error_reason : "");
+		response_error(&c->res, c->req.error);
+		c->res.close = true;
+	}
+	sb_set_state(w->slot, SB_WRITING);
+	keep = st == REQ_HEAD && want_keep_alive(c);
+	bool sent = conn_send(c, keep);
+	if (c->res.fd >= 0 && c->res.fd_owned)
+		close(c->res.fd);
+	c->res.fd = -1;
+	if (id != HANDLER_HEALTH || w->cfg->health_log)
+		conn_log(c, start);
+	sb_request_end(w->slot, c->res.bytes_sent);
+	w->requests++;
+	c->requests++;
+	if (!sent)
+		return SERVE_CLOSE;
+	if (keep)
+		return SERVE_KEEP;
+	/* Unread input at close would reset the connection: linger first. */
+	return c->req.error || c->len > c->req.head_len ? SERVE_LINGER
+							: SERVE_CLOSE;
+}
+
+/* Move the next pipelined request to the start of the buffer. */
+static void conn_shift(struct conn *c)
+{
+	size_t used = c->req.head_len;
+
+	if (used > c->len)
+		used = c->len;
+	memmove(c->w->buf, c->w->buf + used, c->len - used);
+	c->len -= used;
+}
+
+/*
+ * After an error answer the client may still be sending: close(2) with
+ * unread data would reset the connection and could destroy the answer in
+ * flight.  Stop writing, read and drop for a bounded time, then close.
+ */
+static void conn_linger(struct conn *c)
+{
+	int64_t deadline = now_ms() + LINGER_MS;
+	bool timed_out;
+
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return;
+	for (;;) {
+		c->len = 0;
+		if (conn_recv(c, deadline, false, &timed_out) <= 0)
+			return;
+	}
+}
+
+void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
+		socklen_t peerlen)
+{
+	struct conn *c = &(struct conn){
+		.w = w, .fd = fd, .peer = (const struct sockaddr *)peer,
+		.accepted_ms = now_ms(),
+	};
+	enum serve_result r;
+
+	(void)peerlen;
+	peer_text(c->peer, c->remote, sizeof(c->remote));
+	sb_set_client(w->slot, c->remote);
+	sb_set_state(w->slot, SB_READING);
+	request_parser_init(&c->rp, &c->req, w->hdrs,
+			    &(struct request_limits){
+				    .header_bytes = w->cfg->limits.header_bytes,
+				    .headers = w->cfg->limits.headers,
+				    .uri_bytes = w->cfg->limits.uri_bytes,
+				    .body_bytes = w->cfg->limits.body_bytes,
+			    });
+	response_init(&c->res, w->hbuf, w->hbufcap);
+	for (;;) {
+		r = serve_one(c);
+		if (r != SERVE_KEEP)
+			break;
+		conn_shift(c);
+		request_reset(&c->rp);
+		if (c->len == 0)
+			sb_set_state(w->slot, SB_KEEPALIVE);
+	}
+	if (r == SERVE_LINGER)
+		conn_linger(c);
+	if (close(fd) < 0)
+		log_errno(LOG_INFO, "close(client %s)", c->remote);
+}

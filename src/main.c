@@ -1,0 +1,167 @@
+/*
+ * main.c -- the command line: -c, -t, -s, -V, -h; then the master.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "master.h"
+
+#ifndef BUILD_OPTIONS
+#define BUILD_OPTIONS "unknown"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: %s [-c FILE] [-t] [-s SIGNAL] [-V] [-h]\n"
+		"  -c FILE    configuration file (default %s)\n"
+		"  -t         check the configuration and exit\n"
+		"  -s SIGNAL  signal the running master named by the pid_file:\n"
+		"             reload | stop | quit | reopen | upgrade\n"
+		"  -V         print the version and build options\n"
+		"  -h         this help\n",
+		PACKAGE_NAME, CONFIG_DEFAULT_FILE);
+}
+
+static void print_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+}
+
+static struct config *load(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load(path, &errs);
+
+	if (cfg == NULL)
+		print_errors(&errs);
+	config_errors_free(&errs);
+	return cfg;
+}
+
+static int signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} verbs[] = {
+		{ "reload", SIGHUP }, { "stop", SIGTERM }, { "quit", SIGQUIT },
+		{ "reopen", SIGUSR1 }, { "upgrade", SIGUSR2 },
+	};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return verbs[i].sig;
+	return -1;
+}
+
+/* Read the master's pid from the pid file; -1 with a message when unusable. */
+static long read_pid(const char *path)
+{
+	char buf[32] = { 0 };
+	FILE *f = fopen(path, "re");
+	char *end;
+	long pid;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: cannot read pid file %s: %s (is the server running?)\n",
+			PACKAGE_NAME, path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	pid = strtol(buf, &end, 10);
+	if (pid <= 0 || (*end != '\n' && *end != '\0')) {
+		fprintf(stderr, "%s: pid file %s does not hold a pid\n",
+			PACKAGE_NAME, path);
+		return -1;
+	}
+	return pid;
+}
+
+static int send_signal(const char *cfg_path, const char *verb)
+{
+	int sig = signal_number(verb);
+	struct config *cfg;
+	long pid;
+
+	if (sig < 0) {
+		fprintf(stderr, "%s: unknown signal \"%s\": expected reload, stop, "
+			"quit, reopen or upgrade\n", PACKAGE_NAME, verb);
+		return 1;
+	}
+	cfg = load(cfg_path);
+	if (cfg == NULL)
+		return 1;
+	if (cfg->pid_file == NULL) {
+		fprintf(stderr, "%s: %s sets no pid_file: cannot find the master\n",
+			PACKAGE_NAME, cfg_path);
+		config_free(cfg);
+		return 1;
+	}
+	pid = read_pid(cfg->pid_file);
+	if (pid > 0 && kill((pid_t)pid, sig) < 0) {
+		fprintf(stderr, "%s: kill(%ld) from pid file %s: %s%s\n", PACKAGE_NAME,
+			pid, cfg->pid_file, strerror(errno),
+			errno == ESRCH ? " (stale pid file)" : "");
+		pid = -1;
+	}
+	config_free(cfg);
+	return pid > 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfg_path = CONFIG_DEFAULT_FILE;
+	const char *verb = NULL;
+	bool test = false;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:ts:Vh")) != -1) {
+		switch (c) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 's':
+			verb = optarg;
+			break;
+		case 'V':
+			printf("%s %s\nbuild options: %s\n", PACKAGE_NAME,
+			       PACKAGE_VERSION, BUILD_OPTIONS);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", PACKAGE_NAME,
+			argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (verb != NULL)
+		return send_signal(cfg_path, verb);
+	struct config *cfg = load(cfg_path);
+	if (cfg == NULL)
+		return 1;
+	if (test) {
+		printf("%s: configuration ok\n", cfg_path);
+		config_free(cfg);
+		return 0;
+	}
+	return master_run(cfg_path, cfg);
+}

@@ -1,0 +1,741 @@
+/*
+ * master.c -- the supervision loop: generations, signals, back-off, watchdog.
+ *
+ * The master binds, forks and watches; it never accepts a connection.  All
+ * signals it handles are blocked except while it waits in ppoll(2), so a
+ * handler can only run there: it records the signal in a flag and the loop
+ * acts on it (nginx's sigsuspend idea, with a descriptor to watch as well:
+ * the wake pipe on which new workers report that they are ready).
+ *
+ * Generations.  Every worker belongs to the generation whose config it was
+ * forked with.  A reload (SIGHUP) parses the file into a new config beside
+ * the old one; if it is invalid, the errors are logged and nothing changes.
+ * If valid, listeners whose address is unchanged are kept (the same fds:
+ * the kernel's accept queue is never closed), new ones are opened, a new
+ * generation is forked, and only when its workers report ready is the old
+ * generation told to finish its requests and exit.  A generation's config
+ * and its listeners that nobody else uses are freed when its last worker
+ * is gone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "mime.h"
+#include "process.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define MAX_GENS 8
+#define MAX_OPEN 64
+#define WATCHDOG_MS 1000
+#define CRASH_WINDOW_MS 1000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 10000
+
+struct gen {
+	uint32_t id; /* 0: unused entry */
+	struct config *cfg;
+	struct listener *ls;
+	size_t nls;
+	unsigned wanted;
+};
+
+struct master {
+	const char *cfg_path;
+	struct gen gens[MAX_GENS];
+	struct gen *cur;
+	struct gen *pending; /* booting; the older generations keep serving */
+	uint32_t next_id;
+	struct proc_table procs;
+	struct scoreboard *sb;
+	struct listener open[MAX_OPEN];
+	size_t nopen;
+	int wake[2];
+	bool stopping;
+	bool stop_sent;
+	bool workers_stopped; /* WINCH: no workers until the next HUP */
+	int64_t drain_until;
+	int64_t respawn_at;
+	int64_t backoff_ms;
+	int64_t next_watchdog;
+	const char *pid_file;
+};
+
+static volatile sig_atomic_t sig_pending[NSIG];
+
+static const int handled_signals[] = { SIGHUP, SIGTERM, SIGQUIT, SIGINT,
+				       SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU,
+				       SIGWINCH, SIGCHLD };
+
+static void on_signal(int signo)
+{
+	if (signo > 0 && signo < NSIG)
+		sig_pending[signo] = 1;
+}
+
+static bool take_signal(int signo)
+{
+	if (!sig_pending[signo])
+		return false;
+	sig_pending[signo] = 0;
+	return true;
+}
+
+/* Block the handled signals; *waitmask is the mask to wait with. */
+static void signals_setup(sigset_t *waitmask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < PH_ARRAY_LEN(handled_signals); i++) {
+		sigaddset(&block, handled_signals[i]);
+		sigaction(handled_signals[i], &sa, NULL);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (size_t i = 0; i < PH_ARRAY_LEN(handled_signals); i++)
+		sigdelset(waitmask, handled_signals[i]);
+}
+
+static struct gen *gen_by_id(struct master *m, uint32_t id)
+{
+	for (size_t i = 0; i < MAX_GENS; i++)
+		if (m->gens[i].id == id && id != 0)
+			return &m->gens[i];
+	return NULL;
+}
+
+static struct listener *open_find(struct master *m, const char *text)
+{
+	for (size_t i = 0; i < m->nopen; i++)
+		if (strcmp(m->open[i].addr.text, text) == 0)
+			return &m->open[i];
+	return NULL;
+}
+
+static void listener_close(struct listener *l)
+{
+	if (close(l->fd) < 0)
+		log_errno(LOG_WARN, "close(listener %s)", l->addr.text);
+	if (l->addr.family == AF_UNIX) {
+		const char *path = l->addr.text + strlen("unix:");
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_errno(LOG_WARN, "unlink(\"%s\")", path);
+	}
+}
+
+/*
+ * Give g the listeners of cfg: the open ones with the same address are
+ * reused, the others opened.  On failure, closes what it opened, returns -1
+ * and leaves the message in err.
+ */
+static int gen_listeners(struct master *m, struct gen *g,
+			 const struct config *cfg, char *err, size_t errlen)
+{
+	size_t first_new = m->nopen;
+
+	g->ls = calloc(cfg->nlisten, sizeof(*g->ls));
+	if (g->ls == NULL) {
+		snprintf(err, errlen, "calloc(listeners): %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		const struct listen_addr *a = &cfg->listen[i];
+		struct listener *l = open_find(m, a->text);
+		if (l == NULL) {
+			int fd = m->nopen < MAX_OPEN
+				     ? listener_open(a, cfg->backlog, err, errlen)
+				     : -1;
+			if (fd < 0) {
+				if (m->nopen >= MAX_OPEN)
+					snprintf(err, errlen, "too many listeners");
+				goto fail;
+			}
+			l = &m->open[m->nopen++];
+			l->addr = *a;
+			l->fd = fd;
+		} else if (listen(l->fd, cfg->backlog) < 0) {
+			log_errno(LOG_WARN, "listen(%s, backlog %d)", a->text,
+				  cfg->backlog);
+		}
+		g->ls[i].addr = *a;
+		g->ls[i].fd = l->fd;
+	}
+	g->nls = cfg->nlisten;
+	return 0;
+fail:
+	while (m->nopen > first_new)
+		listener_close(&m->open[--m->nopen]);
+	free(g->ls);
+	g->ls = NULL;
+	return -1;
+}
+
+static bool gen_uses_fd(const struct gen *g, int fd)
+{
+	for (size_t i = 0; i < g->nls; i++)
+		if (g->ls[i].fd == fd)
+			return true;
+	return false;
+}
+
+/* Close listeners no live generation uses any more. */
+static void close_unused_listeners(struct master *m)
+{
+	for (size_t i = 0; i < m->nopen;) {
+		bool used = false;
+		for (size_t g = 0; g < MAX_GENS && !used; g++)
+			used = m->gens[g].id != 0 && gen_uses_fd(&m->gens[g], m->open[i].fd);
+		if (used) {
+			i++;
+			continue;
+		}
+		log_info("closing listener %s", m->open[i].addr.text);
+		listener_close(&m->open[i]);
+		m->open[i] = m->open[--m->nopen];
+	}
+}
+
+static void gen_free(struct gen *g)
+{
+	config_free(g->cfg);
+	free(g->ls);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Free the generations whose last worker is gone. */
+static void collect_generations(struct master *m)
+{
+	bool freed = false;
+
+	for (size_t i = 0; i < MAX_GENS; i++) {
+		struct gen *g = &m->gens[i];
+		if (g->id == 0 || g == m->cur || g == m->pending)
+			continue;
+		if (proc_count(&m->procs, g->id, true) > 0)
+			continue;
+		log_info("generation %u is gone", g->id);
+		gen_free(g);
+		freed = true;
+	}
+	if (freed)
+		close_unused_listeners(m);
+}
+
+static void spawn_missing(struct master *m, int64_t now)
+{
+	struct gen *g = m->cur;
+	int close_fds[MAX_OPEN + 1];
+	size_t nclose = 0;
+
+	if (m->stopping || m->workers_stopped || now < m->respawn_at)
+		return;
+	close_fds[nclose++] = m->wake[0];
+	for (size_t i = 0; i < m->nopen; i++)
+		if (!gen_uses_fd(g, m->open[i].fd))
+			close_fds[nclose++] = m->open[i].fd;
+	struct spawn_args a = {
+		.cfg = g->cfg, .sb = m->sb, .generation = g->id,
+		.listeners = g->ls, .nlisteners = g->nls,
+		.notify_fd = m->wake[1], .close_fds = close_fds,
+		.nclose_fds = nclose,
+	};
+	while (proc_count(&m->procs, g->id, false) < g->wanted) {
+		if (proc_spawn(&m->procs, &a) == NULL) {
+			m->respawn_at = now + BACKOFF_MAX_MS / 10;
+			return;
+		}
+	}
+}
+
+static unsigned free_slots(const struct master *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < m->sb->nslots; i++)
+		if (sb_get_state(&m->sb->slots[i]) == SB_EMPTY)
+			n++;
+	return n;
+}
+
+static void retire_older(struct master *m, int64_t now)
+{
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct proc *p = &m->procs.p[i];
+		if (p->pid == 0 || p->generation == m->cur->id || p->retiring)
+			continue;
+		struct gen *g = gen_by_id(m, p->generation);
+		proc_retire(p, CTL_QUIT, now, g ? g->cfg->timeouts.graceful_ms : 0);
+	}
+}
+
+/* Once the new generation's workers are ready, retire the older ones. */
+static void check_pending(struct master *m, int64_t now)
+{
+	struct gen *g = m->pending;
+	unsigned ready = 0;
+
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		const struct proc *p = &m->procs.p[i];
+		if (p->pid == 0 || p->generation != g->id)
+			continue;
+		enum sb_state st = sb_get_state(&m->sb->slots[p->slot]);
+		if (st != SB_STARTING && st != SB_EMPTY)
+			ready++;
+	}
+	if (ready < g->wanted && !(ready > 0 && free_slots(m) == 0))
+		return;
+	m->pending = NULL;
+	m->sb->reloads++;
+	retire_older(m, now);
+	log_info("generation %u serving: %u workers, %zu listeners; older "
+		 "generations retiring",
+		 g->id, ready, g->nls);
+}
+
+static void log_config_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		log_error("%s", errs->msg[i]);
+}
+
+static struct gen *gen_free_entry(struct master *m)
+{
+	for (size_t i = 0; i < MAX_GENS; i++)
+		if (m->gens[i].id == 0)
+			return &m->gens[i];
+	return NULL;
+}
+
+static unsigned wanted_workers(const struct master *m, const struct config *cfg)
+{
+	if (cfg->workers > m->sb->nslots) {
+		log_warn("workers %u is above the max_workers fixed at start "
+			 "(%u): running %u",
+			 cfg->workers, m->sb->nslots, m->sb->nslots);
+		return m->sb->nslots;
+	}
+	return cfg->workers;
+}
+
+/* SIGHUP: parse the file beside the running config; switch only if valid. */
+static void reload(struct master *m, int64_t now)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load(m->cfg_path, &errs);
+	struct gen *g = gen_free_entry(m);
+	char err[256];
+
+	if (cfg == NULL) {
+		log_config_errors(&errs);
+		log_error("reload: %zu error(s) in %s; still serving generation %u "
+			  "with the previous configuration",
+			  errs.count, m->cfg_path, m->cur->id);
+		config_errors_free(&errs);
+		m->sb->failed_reloads++;
+		return;
+	}
+	if (g == NULL || gen_listeners(m, g, cfg, err, sizeof(err)) < 0) {
+		log_error("reload: %s; still serving generation %u",
+			  g ? err : "too many generations still retiring",
+			  m->cur->id);
+		config_free(cfg);
+		m->sb->failed_reloads++;
+		return;
+	}
+	if (cfg->max_workers != m->sb->nslots)
+		log_warn("reload: max_workers is fixed at start (%u); a new "
+			 "value takes effect on restart", m->sb->nslots);
+	if (log_open_error(&cfg->error_log) < 0 || log_open_access(&cfg->access_log) < 0)
+		log_warn("reload: keeping the previous log files");
+	g->id = ++m->next_id;
+	g->cfg = cfg;
+	g->wanted = wanted_workers(m, cfg);
+	m->cur = g;
+	m->pending = g;
+	m->workers_stopped = false;
+	m->respawn_at = 0;
+	m->sb->generation = g->id;
+	log_info("reload: generation %u starting with %u workers from %s", g->id,
+		 g->wanted, m->cfg_path);
+	spawn_missing(m, now);
+	collect_generations(m);
+}
+
+static void reap(struct master *m, int64_t now)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0) {
+			if (pid < 0 && errno != ECHILD)
+				log_errno(LOG_ERROR, "waitpid");
+			return;
+		}
+		struct proc *p = proc_find(&m->procs, pid);
+		if (p == NULL)
+			continue;
+		char why[96];
+		proc_status_text(status, why, sizeof(why));
+		bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		int64_t lived = now - p->started_ms;
+		if (p->retiring || m->stopping) {
+			log_debug("worker %d (pid %d) %s", p->slot, (int)pid, why);
+		} else if (clean) {
+			log_info("worker %d (pid %d) recycled", p->slot, (int)pid);
+			m->sb->restarts++;
+		} else {
+			log_warn("worker %d (pid %d) %s", p->slot, (int)pid, why);
+			m->sb->restarts++;
+			if (lived < CRASH_WINDOW_MS) {
+				m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : BACKOFF_MIN_MS;
+				if (m->backoff_ms > BACKOFF_MAX_MS)
+					m->backoff_ms = BACKOFF_MAX_MS;
+				m->respawn_at = now + m->backoff_ms;
+				log_warn("worker died %lld ms after start; next start in %lld ms",
+					 (long long)lived, (long long)m->backoff_ms);
+			}
+		}
+		if (lived >= CRASH_WINDOW_MS && !(!clean && !p->retiring))
+			m->backoff_ms = 0;
+		proc_forget(p, m->sb);
+	}
+}
+
+/* Hard-kill retiring workers past their grace, and workers stuck on one request. */
+static void enforce_deadlines(struct master *m, int64_t now)
+{
+	bool watchdog = now >= m->next_watchdog;
+
+	if (watchdog)
+		m->next_watchdog = now + WATCHDOG_MS;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct proc *p = &m->procs.p[i];
+		if (p->pid == 0)
+			continue;
+		if (p->retiring && p->kill_at_ms && now >= p->kill_at_ms) {
+			log_warn("worker %d (pid %d) still busy after the graceful "
+				 "timeout; killing it", p->slot, (int)p->pid);
+			kill(p->pid, SIGKILL);
+			p->kill_at_ms = 0;
+			continue;
+		}
+		struct gen *g = gen_by_id(m, p->generation);
+		const struct sb_slot *s = &m->sb->slots[p->slot];
+		int64_t start = __atomic_load_n(&s->req_start_ms, __ATOMIC_RELAXED);
+		if (!watchdog || g == NULL || start == 0 ||
+		    now - start <= g->cfg->timeouts.worker_ms)
+			continue;
+		log_warn("worker %d (pid %d) killed after %.1fs in handler: %s from %s",
+			 p->slot, (int)p->pid, (double)(now - start) / 1000.0,
+			 s->request, s->client);
+		kill(p->pid, SIGKILL);
+	}
+}
+
+static void begin_stop(struct master *m, int64_t now)
+{
+	if (m->stopping)
+		return;
+	m->stopping = true;
+	m->sb->draining = 1;
+	m->drain_until = now + m->cur->cfg->timeouts.drain_delay_ms;
+	log_info("graceful stop: health answers 503 for %lld ms, then workers "
+		 "finish their requests (at most %lld ms)",
+		 (long long)m->cur->cfg->timeouts.drain_delay_ms,
+		 (long long)m->cur->cfg->timeouts.graceful_ms);
+}
+
+static void send_stop(struct master *m, int64_t now)
+{
+	if (!m->stopping || m->stop_sent || now < m->drain_until)
+		return;
+	m->stop_sent = true;
+	for (size_t i = 0; i < m->procs.cap; i++)
+		if (m->procs.p[i].pid != 0)
+			proc_retire(&m->procs.p[i], CTL_DRAIN, now,
+				    m->cur->cfg->timeouts.graceful_ms);
+}
+
+static void fast_stop(struct master *m)
+{
+	log_info("fast stop: killing %zu workers", m->procs.cap);
+	m->stopping = true;
+	m->stop_sent = true;
+	m->drain_until = 0;
+	for (size_t i = 0; i < m->procs.cap; i++)
+		if (m->procs.p[i].pid != 0)
+			kill(m->procs.p[i].pid, SIGKILL);
+}
+
+static void reopen_logs(struct master *m)
+{
+	int efd, afd;
+
+	log_reopen();
+	log_fds(&efd, &afd);
+	for (size_t i = 0; i < m->procs.cap; i++)
+		if (m->procs.p[i].pid != 0)
+			proc_send_fds(&m->procs.p[i], efd, afd);
+	log_info("log files reopened");
+}
+
+static void resize(struct master *m, int delta, int64_t now)
+{
+	struct gen *g = m->cur;
+
+	if (delta > 0 && g->wanted < m->sb->nslots) {
+		g->wanted++;
+	} else if (delta < 0 && g->wanted > 1) {
+		g->wanted--;
+		for (size_t i = m->procs.cap; i-- > 0;) {
+			struct proc *p = &m->procs.p[i];
+			if (p->pid != 0 && p->generation == g->id && !p->retiring) {
+				proc_retire(p, CTL_QUIT, now, g->cfg->timeouts.graceful_ms);
+				break;
+			}
+		}
+	}
+	log_info("workers: %u", g->wanted);
+}
+
+static void stop_workers_only(struct master *m, int64_t now)
+{
+	m->workers_stopped = true;
+	for (size_t i = 0; i < m->procs.cap; i++)
+		if (m->procs.p[i].pid != 0)
+			proc_retire(&m->procs.p[i], CTL_QUIT, now,
+				    m->cur->cfg->timeouts.graceful_ms);
+	log_info("workers stopping (WINCH); the master stays until HUP or a stop");
+}
+
+static void handle_signals(struct master *m, int64_t now)
+{
+	if (take_signal(SIGCHLD))
+		reap(m, now);
+	if (take_signal(SIGINT))
+		fast_stop(m);
+	if (take_signal(SIGTERM)) {
+		if (m->stopping)
+			fast_stop(m);
+		else
+			begin_stop(m, now);
+	}
+	if (take_signal(SIGQUIT))
+		begin_stop(m, now);
+	if (m->stopping)
+		return;
+	if (take_signal(SIGHUP))
+		reload(m, now);
+	if (take_signal(SIGUSR1))
+		reopen_logs(m);
+	if (take_signal(SIGTTIN))
+		resize(m, +1, now);
+	if (take_signal(SIGTTOU))
+		resize(m, -1, now);
+	if (take_signal(SIGWINCH))
+		stop_workers_only(m, now);
+	if (take_signal(SIGUSR2))
+		log_warn("binary upgrade (USR2) is not available in this build");
+}
+
+static bool any_proc(const struct master *m)
+{
+	for (size_t i = 0; i < m->procs.cap; i++)
+		if (m->procs.p[i].pid != 0)
+			return true;
+	return false;
+}
+
+/* Milliseconds until the next thing the loop must do by itself. */
+static int next_timeout(const struct master *m, int64_t now)
+{
+	int64_t t = m->next_watchdog;
+
+	if (m->respawn_at > now && m->respawn_at < t)
+		t = m->respawn_at;
+	if (m->stopping && !m->stop_sent && m->drain_until < t)
+		t = m->drain_until;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		const struct proc *p = &m->procs.p[i];
+		if (p->pid != 0 && p->kill_at_ms && p->kill_at_ms < t)
+			t = p->kill_at_ms;
+	}
+	if (m->pending != NULL && now + 50 < t)
+		t = now + 50; /* a crashed booting worker shows up as SIGCHLD anyway */
+	t -= now;
+	return t < 0 ? 0 : (int)t;
+}
+
+static void drain_wake_pipe(struct master *m)
+{
+	char buf[256];
+
+	while (read(m->wake[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static void master_loop(struct master *m, const sigset_t *waitmask)
+{
+	for (;;) {
+		int64_t now = now_ms();
+		int timeout = next_timeout(m, now);
+		struct pollfd pfd = { .fd = m->wake[0], .events = POLLIN };
+		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000L };
+
+		if (ppoll(&pfd, 1, &ts, waitmask) < 0 && errno != EINTR)
+			log_errno(LOG_ERROR, "ppoll");
+		if (pfd.revents)
+			drain_wake_pipe(m);
+		now = now_ms();
+		handle_signals(m, now);
+		check_pending(m, now);
+		send_stop(m, now);
+		enforce_deadlines(m, now);
+		collect_generations(m);
+		if (m->stopping && !any_proc(m))
+			return;
+		spawn_missing(m, now);
+	}
+}
+
+static int write_pid_file(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		log_errno(LOG_ERROR, "open(\"%s\")", path);
+		return -1;
+	}
+	if (write(fd, buf, (size_t)n) != n) {
+		log_errno(LOG_ERROR, "write(\"%s\")", path);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		log_errno(LOG_ERROR, "close(\"%s\")", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove the pid file if it still names this process. */
+static void remove_pid_file(const char *path)
+{
+	char buf[32] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0 && strtol(buf, NULL, 10) == (long)getpid() && unlink(path) < 0)
+		log_errno(LOG_WARN, "unlink(\"%s\")", path);
+}
+
+/* Workers as root only when the config says so. */
+static int check_user(const struct config *cfg)
+{
+	if (geteuid() != 0)
+		return 0;
+	if (cfg->user == NULL) {
+		log_warn("running as root without a `user`: workers keep root");
+		return 0;
+	}
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw != NULL && pw->pw_uid == 0 && !cfg->allow_root) {
+		log_error("user: workers would run as root; set `allow_root: true` "
+			  "to allow it");
+		return -1;
+	}
+	return 0;
+}
+
+static int master_start(struct master *m, struct config *cfg)
+{
+	char err[256];
+	struct gen *g = &m->gens[0];
+
+	if (log_open_error(&cfg->error_log) < 0 ||
+	    log_open_access(&cfg->access_log) < 0 || check_user(cfg) < 0)
+		return -1;
+	if (mime_load("/etc/mime.types") < 0)
+		log_debug("no /etc/mime.types; using the built-in types");
+	if (gen_listeners(m, g, cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	m->sb = scoreboard_create(cfg->max_workers);
+	if (m->sb == NULL || proc_table_init(&m->procs, cfg->max_workers) < 0)
+		return -1;
+	m->sb->start_time = (int64_t)time(NULL);
+	if (pipe2(m->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_errno(LOG_ERROR, "pipe2(wake)");
+		return -1;
+	}
+	if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0)
+		return -1;
+	m->pid_file = cfg->pid_file;
+	g->id = m->next_id = 1;
+	g->cfg = cfg;
+	g->wanted = cfg->workers;
+	m->cur = g;
+	m->sb->generation = 1;
+	return 0;
+}
+
+int master_run(const char *cfg_path, struct config *cfg)
+{
+	struct master m = { .cfg_path = cfg_path, .wake = { -1, -1 } };
+	sigset_t waitmask;
+	char *pid_file;
+
+	log_set_role("master", -1);
+	signals_setup(&waitmask);
+	if (master_start(&m, cfg) < 0) {
+		while (m.nopen > 0)
+			listener_close(&m.open[--m.nopen]);
+		config_free(cfg);
+		return 2;
+	}
+	for (size_t i = 0; i < m.nopen; i++)
+		log_info("listening on %s", m.open[i].addr.text);
+	log_info("%s %s started: %u workers, generation 1", PACKAGE_NAME,
+		 PACKAGE_VERSION, cfg->workers);
+	spawn_missing(&m, now_ms());
+	master_loop(&m, &waitmask);
+
+	pid_file = m.pid_file ? strdup(m.pid_file) : NULL;
+	while (m.nopen > 0)
+		listener_close(&m.open[--m.nopen]);
+	for (size_t i = 0; i < MAX_GENS; i++)
+		if (m.gens[i].id != 0)
+			gen_free(&m.gens[i]);
+	if (pid_file)
+		remove_pid_file(pid_file);
+	free(pid_file);
+	log_info("stopped");
+	log_close();
+	free(m.procs.p);
+	scoreboard_destroy(m.sb);
+	mime_free();
+	return 0;
+}

@@ -1,0 +1,17 @@
+/*
+ * master.h -- the supervising process.
+ */
+#ifndef PH_MASTER_H
+#define PH_MASTER_H
+
+#include "config.h"
+
+/*
+ * Bind the listeners of cfg (loaded from cfg_path), fork the workers and
+ * supervise them until told to stop.  Takes ownership of cfg.  Returns the
+ * process exit code: 0 after a stop, 2 when start-up failed (the reason is
+ * logged, e.g. "bind 127.0.0.1:8080: Address already in use").
+ */
+int master_run(const char *cfg_path, struct config *cfg);
+
+#endif

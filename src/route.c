@@ -1,0 +1,65 @@
+/*
+ * route.c -- request path -> handler, and the handler table.
+ *
+ * Order: the fixed paths first (health; status and metrics join them), so
+ * that no route can shadow them (the config loader refuses routes that
+ * try); then the routes, longest matching prefix first (the loader sorts
+ * them); without a matching route, static files from the top-level root.
+ * A prefix matches as a plain string prefix of the decoded, normalized path,
+ * so "/static/" matches "/static/a.css" but not "/static".
+ */
+#include <string.h>
+
+#include "handler.h"
+#include "static.h"
+
+static void unavailable_serve(struct exchange *x)
+{
+	response_error(x->res, 501);
+}
+
+const struct handler handlers[HANDLER_COUNT] = {
+	[HANDLER_HEALTH] = { "health", health_serve },
+	[HANDLER_STATIC] = { "static", static_serve },
+	[HANDLER_REDIRECT] = { "redirect", redirect_serve },
+	[HANDLER_RETURN] = { "return", return_serve },
+	[HANDLER_UNAVAILABLE] = { "unavailable", unavailable_serve },
+};
+
+static bool path_is(const char *fixed, const char *path, size_t len)
+{
+	return fixed != NULL && strlen(fixed) == len &&
+	       memcmp(fixed, path, len) == 0;
+}
+
+static enum handler_id route_kind_handler(enum route_kind k)
+{
+	switch (k) {
+	case ROUTE_STATIC:
+		return HANDLER_STATIC;
+	case ROUTE_REDIRECT:
+		return HANDLER_REDIRECT;
+	case ROUTE_RETURN:
+		return HANDLER_RETURN;
+	case ROUTE_CGI:
+	case ROUTE_MODULE:
+		break;
+	}
+	return HANDLER_UNAVAILABLE;
+}
+
+enum handler_id route_select(const struct config *cfg, const char *path,
+			     size_t len, const struct route **route)
+{
+	*route = NULL;
+	if (path_is(cfg->health_path, path, len))
+		return HANDLER_HEALTH;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+		if (r->prefix_len <= len && memcmp(r->prefix, path, r->prefix_len) == 0) {
+			*route = r;
+			return route_kind_handler(r->kind);
+		}
+	}
+	return HANDLER_STATIC;
+}

@@ -1,0 +1,1767 @@
+/*
+ * config.c -- YAML (libyaml document API) into a new immutable struct config.
+ *
+ * The file is loaded into a libyaml document, then walked with one key table
+ * per mapping: each key names a setter and where the value goes.  Setters
+ * check types and ranges and report with the position of the offending node;
+ * checks that need the whole file (listen duplicates, route shadowing,
+ * max_workers against workers) run after the walk.  Errors are collected,
+ * sorted into file order and returned; nothing is logged from here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define MAX_WORKERS 4096
+#define KP_MAX 160
+#define CONFIG_MAX_BYTES (16u << 20)
+
+/* ---- arena: every allocation of a config, freed at once ---- */
+
+struct chunk {
+	struct chunk *next;
+	max_align_t data[];
+};
+
+struct arena {
+	struct chunk *head;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	struct chunk *c;
+
+	if (n > SIZE_MAX - sizeof(*c))
+		return NULL;
+	c = calloc(1, sizeof(*c) + n);
+	if (c == NULL)
+		return NULL;
+	c->next = a->head;
+	a->head = c;
+	return c->data;
+}
+
+static void arena_free(struct arena *a)
+{
+	struct chunk *c, *next;
+
+	if (a == NULL)
+		return;
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+/* ---- loading context and error collection ---- */
+
+struct pos {
+	int line, col;
+};
+
+struct perr {
+	struct pos at; /* line 0: the file as a whole */
+	size_t seq;
+	char *msg;
+};
+
+struct route_b; /* per-route state kept for the checks after the walk */
+
+struct ctx {
+	const char *name;
+	yaml_document_t *doc;
+	struct arena *arena;
+	struct config *cfg;
+	struct perr *errs;
+	size_t nerrs, caperrs;
+	bool oom;
+
+	bool listen_seen, workers_bad, root_set;
+	bool max_workers_set;
+	struct pos max_workers_at, root_at, user_at;
+	bool user_is_root;
+	struct route_b *rb;
+};
+
+static struct pos node_pos(const yaml_node_t *n)
+{
+	struct pos p = { 1, 1 };
+
+	if (n != NULL) {
+		p.line = (int)n->start_mark.line + 1;
+		p.col = (int)n->start_mark.column + 1;
+	}
+	return p;
+}
+
+static void add_err(struct ctx *c, struct pos at, char *msg)
+{
+	struct perr *e;
+
+	if (msg == NULL) {
+		c->oom = true;
+		return;
+	}
+	if (c->nerrs == c->caperrs) {
+		size_t cap = c->caperrs ? 2 * c->caperrs : 8;
+		e = realloc(c->errs, cap * sizeof(*e));
+		if (e == NULL) {
+			free(msg);
+			c->oom = true;
+			return;
+		}
+		c->errs = e;
+		c->caperrs = cap;
+	}
+	e = &c->errs[c->nerrs];
+	e->at = at;
+	e->seq = c->nerrs++;
+	e->msg = msg;
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	s = vfmt(f, ap);
+	va_end(ap);
+	return s;
+}
+
+static void err_at(struct ctx *c, struct pos at, const char *f, ...)
+    __attribute__((format(printf, 3, 4)));
+static void err_at(struct ctx *c, struct pos at, const char *f, ...)
+{
+	va_list ap;
+	char *body, *line;
+
+	va_start(ap, f);
+	body = vfmt(f, ap);
+	va_end(ap);
+	if (body == NULL) {
+		c->oom = true;
+		return;
+	}
+	line = fmt("%s:%d:%d: %s", c->name, at.line, at.col, body);
+	free(body);
+	add_err(c, at, line);
+}
+
+#define err_node(c, n, ...) err_at((c), node_pos(n), __VA_ARGS__)
+
+static void *c_alloc(struct ctx *c, size_t n)
+{
+	void *p = arena_alloc(c->arena, n ? n : 1);
+
+	if (p == NULL)
+		c->oom = true;
+	return p;
+}
+
+static void *c_array(struct ctx *c, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size) {
+		c->oom = true;
+		return NULL;
+	}
+	return c_alloc(c, n * size);
+}
+
+static char *c_strdup(struct ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *p = c_alloc(c, n + 1);
+
+	if (p != NULL)
+		memcpy(p, s, n + 1);
+	return p;
+}
+
+/* ---- nodes ---- */
+
+static yaml_node_t *node(struct ctx *c, yaml_node_item_t id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	return !strcmp(v, "") || !strcmp(v, "~") || !strcmp(v, "null") ||
+	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+}
+
+/* How a node is shown after "got": "\"text\"", "a mapping", "a list". */
+static const char *desc(const yaml_node_t *n, char *buf, size_t len)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (n->data.scalar.length > 60)
+		snprintf(buf, len, "\"%.57s...\"", n->data.scalar.value);
+	else
+		snprintf(buf, len, "\"%s\"", n->data.scalar.value);
+	return buf;
+}
+
+static void err_want(struct ctx *c, const char *kp, const yaml_node_t *n,
+		     const char *want)
+{
+	char buf[80];
+
+	err_node(c, n, "%s: expected %s, got %s", kp, want,
+		 desc(n, buf, sizeof(buf)));
+}
+
+/* The text of a scalar node, or NULL after reporting what was wanted. */
+static const char *scalar(struct ctx *c, const char *kp, const yaml_node_t *n,
+			  const char *want)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE) {
+		err_want(c, kp, n, want);
+		return NULL;
+	}
+	v = (const char *)n->data.scalar.value;
+	if (strlen(v) != n->data.scalar.length) {
+		err_node(c, n, "%s: contains a NUL byte", kp);
+		return NULL;
+	}
+	return v;
+}
+
+/* 1 true, 0 false, -1 not a boolean. */
+static int bool_of(const char *v)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void kp_join(char *dst, const char *kp, const char *name)
+{
+	snprintf(dst, KP_MAX, "%s%s%.80s", kp, kp[0] ? "." : "", name);
+}
+
+static void kp_index(char *dst, const char *kp, size_t i)
+{
+	snprintf(dst, KP_MAX, "%s[%zu]", kp, i);
+}
+
+/* ---- key tables ---- */
+
+struct key;
+typedef void (*set_fn)(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base);
+
+struct key {
+	const char *name;
+	set_fn set;
+	size_t off;  /* where the value goes in base */
+	size_t off2; /* second field (element count) for lists */
+	int64_t min, max;
+	const char *const *names; /* enum names, by value */
+	const struct key *sub;    /* a nested section's keys */
+	size_t nsub;
+};
+
+#define AT(base, k, type) ((type *)(void *)((char *)(base) + (k)->off))
+#define AT2(base, k, type) ((type *)(void *)((char *)(base) + (k)->off2))
+
+static void walk_map(struct ctx *c, const char *kp, yaml_node_t *m,
+		     const struct key *keys, size_t nkeys, void *base)
+{
+	bool seen[32] = { false };
+	char sub[KP_MAX], buf[80];
+	const char *sep = kp[0] ? ": " : "";
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_want(c, kp[0] ? kp : "configuration", m, "a mapping");
+		return;
+	}
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+		const char *name;
+		size_t i;
+
+		if (kn->type != YAML_SCALAR_NODE) {
+			err_node(c, kn, "%s%sexpected a key name, got %s", kp,
+				 sep, desc(kn, buf, sizeof(buf)));
+			continue;
+		}
+		name = (const char *)kn->data.scalar.value;
+		for (i = 0; i < nkeys && strcmp(keys[i].name, name); i++)
+			;
+		if (i == nkeys) {
+			err_node(c, kn, "%s%sunknown key %s", kp, sep,
+				 desc(kn, buf, sizeof(buf)));
+		} else if (seen[i]) {
+			err_node(c, kn, "%s%sduplicate key %s", kp, sep,
+				 desc(kn, buf, sizeof(buf)));
+		} else {
+			seen[i] = true;
+			kp_join(sub, kp, name);
+			if (!is_null(vn))
+				keys[i].set(c, &keys[i], sub, vn, base);
+		}
+	}
+}
+
+/* ---- generic setters ---- */
+
+static void set_bool(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "true or false");
+	int b;
+
+	if (s == NULL)
+		return;
+	b = bool_of(s);
+	if (b < 0)
+		err_want(c, kp, v, "true or false");
+	else
+		*AT(base, k, bool) = b == 1;
+}
+
+static void set_duration(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	const char *want = "a duration like \"10s\"";
+	const char *s = scalar(c, kp, v, want);
+	int64_t ms;
+
+	if (s == NULL)
+		return;
+	if (parse_duration_ms(s, &ms) != 0)
+		err_want(c, kp, v, want);
+	else if (ms < k->min)
+		err_want(c, kp, v, "a duration of at least 1ms");
+	else
+		*AT(base, k, int64_t) = ms;
+}
+
+static void set_size(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const char *want = "a size like \"16k\"";
+	const char *s = scalar(c, kp, v, want);
+	uint64_t n;
+	char buf[64];
+
+	if (s == NULL)
+		return;
+	if (parse_size(s, &n) != 0) {
+		err_want(c, kp, v, want);
+	} else if (n < (uint64_t)k->min) {
+		snprintf(buf, sizeof(buf), "a size of at least %lld bytes",
+			 (long long)k->min);
+		err_want(c, kp, v, buf);
+	} else {
+		*AT(base, k, uint64_t) = n;
+	}
+}
+
+/* An integer in [k->min, k->max] (max 0: unbounded); 0 or -1 (reported). */
+static int get_int(struct ctx *c, const struct key *k, const char *kp,
+		   yaml_node_t *v, uint64_t *out)
+{
+	char want[80];
+	const char *s;
+
+	if (k->max > 0)
+		snprintf(want, sizeof(want), "an integer from %lld to %lld",
+			 (long long)k->min, (long long)k->max);
+	else
+		snprintf(want, sizeof(want), "an integer >= %lld",
+			 (long long)k->min);
+	s = scalar(c, kp, v, want);
+	if (s == NULL)
+		return -1;
+	if (parse_u64(s, out) != 0 || *out < (uint64_t)k->min ||
+	    (k->max > 0 && *out > (uint64_t)k->max)) {
+		err_want(c, kp, v, want);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_u64(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	uint64_t n;
+
+	if (get_int(c, k, kp, v, &n) == 0)
+		*AT(base, k, uint64_t) = n;
+}
+
+static void set_int(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	uint64_t n;
+
+	if (get_int(c, k, kp, v, &n) == 0)
+		*AT(base, k, int) = (int)n;
+}
+
+static void set_enum(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	char want[96] = "one of";
+	const char *s = scalar(c, kp, v, "a name");
+	size_t len;
+
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; k->names[i] != NULL; i++) {
+		if (strcmp(s, k->names[i]) == 0) {
+			*AT(base, k, unsigned) = i;
+			return;
+		}
+	}
+	for (unsigned i = 0; k->names[i] != NULL; i++) {
+		len = strlen(want);
+		snprintf(want + len, sizeof(want) - len, "%s %s",
+			 i ? (k->names[i + 1] ? "," : " or") : "", k->names[i]);
+	}
+	err_want(c, kp, v, want);
+}
+
+static void set_str(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a string");
+
+	if (s == NULL)
+		return;
+	if (s[0] == '\0' && k->min > 0) {
+		err_want(c, kp, v, "a non-empty string");
+		return;
+	}
+	*AT(base, k, const char *) = c_strdup(c, s);
+}
+
+/* ---- paths ---- */
+
+static const char *resolve(struct ctx *c, const char *p)
+{
+	const char *dir = c->cfg->dir;
+	size_t dl, pl;
+	char *out;
+
+	if (p[0] == '/')
+		return c_strdup(c, p);
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	dl = strlen(dir);
+	pl = strlen(p);
+	if (dl > 0 && dir[dl - 1] == '/')
+		dl--;
+	out = c_alloc(c, dl + pl + 2);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + 1, p, pl + 1);
+	if (pl == 0 || (pl == 1 && p[0] == '.'))
+		out[dl + (dl == 0)] = '\0';
+	return out;
+}
+
+static const char *get_path(struct ctx *c, const char *kp, yaml_node_t *v)
+{
+	const char *s = scalar(c, kp, v, "a path");
+
+	if (s == NULL)
+		return NULL;
+	if (s[0] == '\0') {
+		err_want(c, kp, v, "a path");
+		return NULL;
+	}
+	return resolve(c, s);
+}
+
+static void set_path(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const char *p = get_path(c, kp, v);
+
+	if (p != NULL)
+		*AT(base, k, const char *) = p;
+}
+
+/* 0 when path has the file type wanted (S_IFDIR or S_IFREG), else reported. */
+static int check_type(struct ctx *c, struct pos at, const char *kp,
+		      const char *path, mode_t type)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		err_at(c, at, "%s: %s: %s", kp, path, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & S_IFMT) == type)
+		return 0;
+	err_at(c, at, "%s: %s: %s", kp, path,
+	       type == S_IFDIR ? strerror(ENOTDIR) : "Not a regular file");
+	return -1;
+}
+
+static void set_dir(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	const char *p = get_path(c, kp, v);
+
+	if (p != NULL && check_type(c, node_pos(v), kp, p, S_IFDIR) == 0)
+		*AT(base, k, const char *) = p;
+}
+
+static void set_file(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const char *p = get_path(c, kp, v);
+
+	if (p != NULL && check_type(c, node_pos(v), kp, p, S_IFREG) == 0)
+		*AT(base, k, const char *) = p;
+}
+
+/* A URL path of a built-in page: must start with '/'. */
+static void set_urlpath(struct ctx *c, const struct key *k, const char *kp,
+			yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a path starting with '/'");
+
+	if (s == NULL)
+		return;
+	if (s[0] != '/' || strpbrk(s, " ?#") != NULL)
+		err_want(c, kp, v, "a path starting with '/'");
+	else
+		*AT(base, k, const char *) = c_strdup(c, s);
+}
+
+/* ---- lists ---- */
+
+/* The items of a list; a single scalar counts as a list of one. */
+static yaml_node_item_t *items(struct ctx *c, const char *kp, yaml_node_t *v,
+			       size_t *n, const char *want)
+{
+	if (v->type == YAML_SEQUENCE_NODE) {
+		*n = (size_t)(v->data.sequence.items.top -
+			      v->data.sequence.items.start);
+		return v->data.sequence.items.start;
+	}
+	if (v->type == YAML_SCALAR_NODE) {
+		*n = 1;
+		return NULL;
+	}
+	err_want(c, kp, v, want);
+	*n = 0;
+	return NULL;
+}
+
+static yaml_node_t *item(struct ctx *c, yaml_node_t *v, yaml_node_item_t *it,
+			 size_t i)
+{
+	return it == NULL ? v : node(c, it[i]);
+}
+
+/* Index file names: non-empty, no '/'. */
+static void set_names(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	size_t n, i, ok = 0;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of file names");
+	const char **arr = c_array(c, n, sizeof(*arr));
+	char sub[KP_MAX];
+
+	if (arr == NULL || (it == NULL && n == 0))
+		return;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, "a file name");
+		if (s != NULL && (s[0] == '\0' || strchr(s, '/') != NULL))
+			err_want(c, sub, e, "a file name without '/'");
+		else if (s != NULL)
+			arr[ok++] = c_strdup(c, s);
+	}
+	*AT(base, k, const char **) = arr;
+	*AT2(base, k, size_t) = ok;
+}
+
+static void set_cidrs(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	const char *want = "an address block like \"10.0.0.0/8\"";
+	size_t n, i, ok = 0;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of address blocks");
+	struct cidr *arr = c_array(c, n, sizeof(*arr));
+	char sub[KP_MAX];
+
+	if (arr == NULL || (it == NULL && n == 0))
+		return;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, want);
+		if (s != NULL && cidr_parse(s, &arr[ok]) != 0)
+			err_want(c, sub, e, want);
+		else if (s != NULL)
+			ok++;
+	}
+	*AT(base, k, const struct cidr *) = arr;
+	*AT2(base, k, size_t) = ok;
+}
+
+static bool is_tchar(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= 'A' && ch <= 'Z') ||
+	       (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static bool is_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (!is_tchar((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* A map of scalar name -> scalar value; header names checked when min > 0. */
+static void set_pairs(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	yaml_node_pair_t *p, *start;
+	struct header_kv *arr;
+	size_t n, ok = 0;
+	char sub[KP_MAX], buf[80];
+
+	if (v->type != YAML_MAPPING_NODE) {
+		err_want(c, kp, v, "a mapping");
+		return;
+	}
+	start = v->data.mapping.pairs.start;
+	n = (size_t)(v->data.mapping.pairs.top - start);
+	arr = c_array(c, n, sizeof(*arr));
+	if (arr == NULL)
+		return;
+	for (p = start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+		const char *name = scalar(c, kp, kn, "a name"), *val;
+		size_t j;
+
+		if (name == NULL)
+			continue;
+		for (j = 0; j < ok && strcasecmp(arr[j].name, name); j++)
+			;
+		kp_join(sub, kp, name);
+		if (j < ok) {
+			err_node(c, kn, "%s: duplicate key %s", kp,
+				 desc(kn, buf, sizeof(buf)));
+			continue;
+		}
+		if (k->min > 0 && !is_token(name)) {
+			err_want(c, kp, kn, "a header name");
+			continue;
+		}
+		val = scalar(c, sub, vn, "a string");
+		if (val != NULL && k->min > 0 && strpbrk(val, "\r\n") != NULL) {
+			err_node(c, vn, "%s: line breaks are not allowed in a header value", sub);
+			continue;
+		}
+		if (val == NULL)
+			continue;
+		arr[ok].name = c_strdup(c, name);
+		arr[ok++].value = c_strdup(c, is_null(vn) ? "" : val);
+	}
+	*AT(base, k, const struct header_kv *) = arr;
+	*AT2(base, k, size_t) = ok;
+}
+
+/* ---- listen addresses ---- */
+
+static int get_addr(struct ctx *c, const char *kp, yaml_node_t *v,
+		    struct listen_addr *out)
+{
+	const char *s = scalar(c, kp, v, "an address like \"127.0.0.1:8080\"");
+	char err[256];
+	struct pos at = node_pos(v);
+
+	if (s == NULL)
+		return -1;
+	if (listen_addr_parse(s, out, err, sizeof(err)) != 0) {
+		err_node(c, v, "%s: %s", kp, err);
+		return -1;
+	}
+	out->line = at.line;
+	out->col = at.col;
+	return 0;
+}
+
+struct listen_item {
+	yaml_node_t *address;
+	bool proxy_protocol;
+	bool defer_accept;
+};
+
+static void set_node(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	(void)c;
+	(void)kp;
+	*AT(base, k, yaml_node_t *) = v;
+}
+
+static const struct key listen_keys[] = {
+	{ .name = "address", .set = set_node,
+	  .off = offsetof(struct listen_item, address) },
+	{ .name = "proxy_protocol", .set = set_bool,
+	  .off = offsetof(struct listen_item, proxy_protocol) },
+	{ .name = "defer_accept", .set = set_bool,
+	  .off = offsetof(struct listen_item, defer_accept) },
+};
+
+static int listen_one(struct ctx *c, const char *kp, yaml_node_t *e,
+		      struct listen_addr *out)
+{
+	struct listen_item li = { NULL, false, true };
+	char sub[KP_MAX];
+
+	if (e->type != YAML_MAPPING_NODE)
+		return get_addr(c, kp, e, out);
+	walk_map(c, kp, e, listen_keys, PH_ARRAY_LEN(listen_keys), &li);
+	if (li.address == NULL) {
+		err_node(c, e, "%s.address: required", kp);
+		return -1;
+	}
+	kp_join(sub, kp, "address");
+	if (get_addr(c, sub, li.address, out) != 0)
+		return -1;
+	out->proxy_protocol = li.proxy_protocol;
+	if (out->family != AF_UNIX)
+		out->defer_accept = li.defer_accept;
+	return 0;
+}
+
+static void set_listen(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	size_t n = 1, i;
+	yaml_node_item_t *it = NULL;
+	struct config *cfg = base;
+	char sub[KP_MAX];
+
+	(void)k;
+	c->listen_seen = true;
+	if (v->type != YAML_MAPPING_NODE) /* a map alone is a list of one */
+		it = items(c, kp, v, &n, "a list of addresses");
+	if (v->type == YAML_SEQUENCE_NODE && n == 0)
+		err_node(c, v, "%s: expected at least one address", kp);
+	cfg->listen = c_array(c, n, sizeof(*cfg->listen));
+	if (cfg->listen == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (it != NULL)
+			kp_index(sub, kp, i);
+		else
+			snprintf(sub, sizeof(sub), "%s", kp);
+		if (listen_one(c, sub, item(c, v, it, i),
+			       &cfg->listen[cfg->nlisten]) == 0)
+			cfg->nlisten++;
+	}
+}
+
+/* ---- top-level specials ---- */
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+static void set_workers(struct ctx *c, const struct key *k, const char *kp,
+			yaml_node_t *v, void *base)
+{
+	const char *want = "an integer >= 1 or \"auto\"";
+	const char *s = scalar(c, kp, v, want);
+	struct config *cfg = base;
+	uint64_t n;
+
+	(void)k;
+	c->workers_bad = true;
+	if (s == NULL)
+		return;
+	if (strcmp(s, "auto") == 0) {
+		cfg->workers = online_cpus();
+		cfg->workers_auto = true;
+	} else if (parse_u64(s, &n) != 0 || n < 1) {
+		err_want(c, kp, v, want);
+		return;
+	} else if (n > MAX_WORKERS) {
+		err_want(c, kp, v, "an integer from 1 to 4096 or \"auto\"");
+		return;
+	} else {
+		cfg->workers = (unsigned)n;
+		cfg->workers_auto = false;
+	}
+	c->workers_bad = false;
+}
+
+static void set_max_workers(struct ctx *c, const struct key *k, const char *kp,
+			    yaml_node_t *v, void *base)
+{
+	uint64_t n;
+
+	if (get_int(c, k, kp, v, &n) != 0)
+		return;
+	((struct config *)base)->max_workers = (unsigned)n;
+	c->max_workers_set = true;
+	c->max_workers_at = node_pos(v);
+}
+
+static void set_user(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a user name");
+	struct passwd *pw;
+
+	(void)k;
+	if (s == NULL)
+		return;
+	errno = 0;
+	pw = getpwnam(s);
+	if (pw == NULL) {
+		err_node(c, v, "%s: unknown user \"%s\"", kp, s);
+		return;
+	}
+	((struct config *)base)->user = c_strdup(c, s);
+	c->user_is_root = pw->pw_uid == 0;
+	c->user_at = node_pos(v);
+}
+
+static void set_group(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a group name");
+
+	(void)k;
+	if (s == NULL)
+		return;
+	if (getgrnam(s) == NULL) {
+		err_node(c, v, "%s: unknown group \"%s\"", kp, s);
+		return;
+	}
+	((struct config *)base)->group = c_strdup(c, s);
+}
+
+static void set_root(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	c->root_set = true;
+	c->root_at = node_pos(v);
+	set_dir(c, k, kp, v, base);
+}
+
+/* ---- logs ---- */
+
+static const char *const format_names[] = { "combined", "json", NULL };
+static const char *const level_names[] = { "error", "warn", "info", "debug",
+					   NULL };
+
+/* "stdout", "stderr", off/false (NULL), or a file path. */
+static void set_log_path(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a path, \"stdout\", \"stderr\" or off");
+	const char **out = AT(base, k, const char *);
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "off") == 0 ||
+	    (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && bool_of(s) == 0))
+		*out = NULL;
+	else if (strcmp(s, "stdout") == 0)
+		*out = "stdout";
+	else if (strcmp(s, "stderr") == 0)
+		*out = "stderr";
+	else
+		set_path(c, k, kp, v, base);
+}
+
+static const struct key access_keys[] = {
+	{ .name = "path", .set = set_log_path,
+	  .off = offsetof(struct log_target, path) },
+	{ .name = "format", .set = set_enum,
+	  .off = offsetof(struct log_target, format), .names = format_names },
+};
+
+static const struct key error_keys[] = {
+	{ .name = "path", .set = set_log_path,
+	  .off = offsetof(struct log_target, path) },
+	{ .name = "level", .set = set_enum,
+	  .off = offsetof(struct log_target, level), .names = level_names },
+};
+
+static void set_log(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	struct log_target *t = AT(base, k, struct log_target);
+	const struct key *keys = k->off == offsetof(struct config, access_log)
+					 ? access_keys : error_keys;
+	const struct key path_key = { .name = "path", .set = set_log_path };
+
+	if (v->type == YAML_SCALAR_NODE)
+		set_log_path(c, &path_key, kp, v, t); /* "access_log: off" */
+	else
+		walk_map(c, kp, v, keys, 2, t);
+}
+
+/* ---- health, status, metrics, admin, agent ---- */
+
+/* A section that may be written as on/off: 1 on, 0 off, -1 a mapping. */
+static int switch_of(struct ctx *c, const char *kp, yaml_node_t *v)
+{
+	int b;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return -1;
+	b = bool_of((const char *)v->data.scalar.value);
+	if (b < 0) {
+		err_want(c, kp, v, "a mapping, or on or off");
+		return 0;
+	}
+	return b;
+}
+
+static const struct key health_keys[] = {
+	{ .name = "path", .set = set_urlpath,
+	  .off = offsetof(struct config, health_path) },
+	{ .name = "log", .set = set_bool,
+	  .off = offsetof(struct config, health_log) },
+};
+
+static void set_health(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	int sw = switch_of(c, kp, v);
+
+	(void)k;
+	if (sw == 0)
+		((struct config *)base)->health_path = NULL;
+	else if (sw < 0)
+		walk_map(c, kp, v, health_keys, PH_ARRAY_LEN(health_keys),
+			 base);
+}
+
+static const struct key acl_keys[] = {
+	{ .name = "path", .set = set_urlpath, .off = offsetof(struct acl, path) },
+	{ .name = "allow", .set = set_cidrs, .off = offsetof(struct acl, allow),
+	  .off2 = offsetof(struct acl, nallow) },
+};
+
+static const struct cidr local_only[] = {
+	{ .family = AF_INET, .addr = { 127, 0, 0, 1 }, .prefix = 32 },
+	{ .family = AF_INET6, .addr = { [15] = 1 }, .prefix = 128 },
+};
+
+static void set_acl(struct ctx *c, const struct key *k, const char *kp,
+		    yaml_node_t *v, void *base)
+{
+	struct acl *a = AT(base, k, struct acl);
+	int sw = switch_of(c, kp, v);
+
+	if (sw == 0)
+		return;
+	a->path = k->off == offsetof(struct config, status) ? "/server-status"
+							     : "/metrics";
+	a->allow = local_only;
+	a->nallow = PH_ARRAY_LEN(local_only);
+	if (sw < 0)
+		walk_map(c, kp, v, acl_keys, PH_ARRAY_LEN(acl_keys), a);
+}
+
+static void set_admin_listen(struct ctx *c, const struct key *k,
+			     const char *kp, yaml_node_t *v, void *base)
+{
+	struct config *cfg = base;
+
+	(void)k;
+	if (get_addr(c, kp, v, &cfg->admin_listen) == 0)
+		cfg->admin_enabled = true;
+}
+
+static const struct key admin_keys[] = {
+	{ .name = "listen", .set = set_admin_listen },
+};
+
+static void set_admin(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	size_t before = c->nerrs;
+
+	(void)k;
+	walk_map(c, kp, v, admin_keys, 1, base);
+	if (!((struct config *)base)->admin_enabled && c->nerrs == before)
+		err_node(c, v, "%s.listen: required", kp);
+}
+
+static void set_agent(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	struct config *cfg = base;
+
+	(void)k;
+	if (get_addr(c, kp, v, &cfg->agent_check) == 0)
+		cfg->agent_check_enabled = true;
+}
+
+/* ---- routes ---- */
+
+struct route_b {
+	struct route r;
+	const yaml_node_t *node, *prefix_node;
+	int nkinds;
+	bool index_set;
+	const char *first_kind;
+};
+
+static void set_prefix(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	struct route_b *b = base;
+	const char *s = scalar(c, kp, v, "a path starting with '/'");
+
+	(void)k;
+	b->prefix_node = v;
+	if (s == NULL)
+		return;
+	if (s[0] != '/' || strpbrk(s, " ?#") != NULL) {
+		err_want(c, kp, v, "a path starting with '/'");
+		return;
+	}
+	b->r.prefix = c_strdup(c, s);
+	b->r.prefix_len = strlen(s);
+}
+
+static void set_route_index(struct ctx *c, const struct key *k,
+			    const char *kp, yaml_node_t *v, void *base)
+{
+	((struct route_b *)base)->index_set = true;
+	set_names(c, k, kp, v, base);
+}
+
+static void set_redirect_status(struct ctx *c, const struct key *k,
+				const char *kp, yaml_node_t *v, void *base)
+{
+	uint64_t n;
+
+	if (get_int(c, k, kp, v, &n) != 0)
+		return;
+	if (n != 301 && n != 302 && n != 307 && n != 308)
+		err_want(c, kp, v, "301, 302, 307 or 308");
+	else
+		((struct route_b *)base)->r.redirect.status = (int)n;
+}
+
+static void set_body(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	struct route_b *b = base;
+
+	set_str(c, k, kp, v, base);
+	if (b->r.ret.body != NULL)
+		b->r.ret.body_len = strlen(b->r.ret.body);
+}
+
+#define RB(field) offsetof(struct route_b, r.field)
+
+static const struct key static_keys[] = {
+	{ .name = "root", .set = set_dir, .off = RB(static_.root) },
+	{ .name = "index", .set = set_route_index, .off = RB(static_.index),
+	  .off2 = RB(static_.nindex) },
+	{ .name = "autoindex", .set = set_bool, .off = RB(static_.autoindex) },
+};
+
+static const struct key cgi_keys[] = {
+	{ .name = "dir", .set = set_dir, .off = RB(cgi.dir) },
+	{ .name = "timeout", .set = set_duration, .off = RB(cgi.timeout_ms),
+	  .min = 1 },
+};
+
+static const struct key module_keys[] = {
+	{ .name = "path", .set = set_file, .off = RB(module.path) },
+	{ .name = "options", .set = set_pairs, .off = RB(module.options),
+	  .off2 = RB(module.noptions) },
+};
+
+static const struct key redirect_keys[] = {
+	{ .name = "to", .set = set_str, .off = RB(redirect.to), .min = 1 },
+	{ .name = "status", .set = set_redirect_status, .min = 301, .max = 308 },
+};
+
+static const struct key return_keys[] = {
+	{ .name = "status", .set = set_int, .off = RB(ret.status), .min = 100,
+	  .max = 599 },
+	{ .name = "body", .set = set_body, .off = RB(ret.body) },
+};
+
+struct kind {
+	const char *name;
+	enum route_kind kind;
+	const struct key *keys;
+	size_t nkeys;
+	const char *required; /* key that must be given, or NULL */
+	size_t required_off;
+};
+
+static const struct kind kinds[] = {
+	{ "static", ROUTE_STATIC, static_keys, PH_ARRAY_LEN(static_keys), NULL, 0 },
+	{ "cgi", ROUTE_CGI, cgi_keys, PH_ARRAY_LEN(cgi_keys), "dir", RB(cgi.dir) },
+	{ "module", ROUTE_MODULE, module_keys, PH_ARRAY_LEN(module_keys), "path",
+	  RB(module.path) },
+	{ "redirect", ROUTE_REDIRECT, redirect_keys, PH_ARRAY_LEN(redirect_keys),
+	  "to", RB(redirect.to) },
+	{ "return", ROUTE_RETURN, return_keys, PH_ARRAY_LEN(return_keys), NULL, 0 },
+};
+
+static void set_kind(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	const struct kind *kd = &kinds[k->off];
+	struct route_b *b = base;
+	size_t before = c->nerrs;
+
+	if (b->nkinds++ > 0) {
+		err_node(c, v, "%.*s: more than one handler (%s and %s); "
+			 "a route has exactly one", (int)(strrchr(kp, '.') - kp),
+			 kp, b->first_kind, kd->name);
+		return;
+	}
+	b->first_kind = kd->name;
+	b->r.kind = kd->kind;
+	walk_map(c, kp, v, kd->keys, kd->nkeys, base);
+	if (kd->required != NULL && c->nerrs == before &&
+	    *(const char **)(void *)((char *)base + kd->required_off) == NULL)
+		err_node(c, v, "%s.%s: required", kp, kd->required);
+}
+
+static const struct key route_keys[] = {
+	{ .name = "prefix", .set = set_prefix },
+	{ .name = "static", .set = set_kind, .off = 0 },
+	{ .name = "cgi", .set = set_kind, .off = 1 },
+	{ .name = "module", .set = set_kind, .off = 2 },
+	{ .name = "redirect", .set = set_kind, .off = 3 },
+	{ .name = "return", .set = set_kind, .off = 4 },
+	{ .name = "headers", .set = set_pairs, .off = RB(headers),
+	  .off2 = RB(nheaders), .min = 1 },
+};
+
+static void set_routes(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	struct config *cfg = base;
+	size_t n, i;
+	char sub[KP_MAX];
+
+	(void)k;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		err_want(c, kp, v, "a list of routes");
+		return;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	c->rb = c_array(c, n, sizeof(*c->rb));
+	if (c->rb == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		struct route_b *b = &c->rb[i];
+		struct pos at;
+
+		b->node = node(c, v->data.sequence.items.start[i]);
+		at = node_pos(b->node);
+		b->r.line = at.line;
+		b->r.col = at.col;
+		b->r.cgi.timeout_ms = 30000;
+		b->r.redirect.status = 302;
+		b->r.ret.status = 200;
+		b->r.ret.body = "";
+		kp_index(sub, kp, i);
+		walk_map(c, sub, (yaml_node_t *)b->node, route_keys,
+			 PH_ARRAY_LEN(route_keys), b);
+	}
+	cfg->nroutes = n;
+}
+
+/* ---- the top-level table ---- */
+
+#define CF(field) offsetof(struct config, field)
+
+static void set_section(struct ctx *c, const struct key *k, const char *kp,
+			yaml_node_t *v, void *base)
+{
+	walk_map(c, kp, v, k->sub, k->nsub, base);
+}
+
+static const struct key timeout_keys[] = {
+	{ .name = "header", .set = set_duration, .off = CF(timeouts.header_ms),
+	  .min = 1 },
+	{ .name = "body", .set = set_duration, .off = CF(timeouts.body_ms),
+	  .min = 1 },
+	{ .name = "keepalive", .set = set_duration,
+	  .off = CF(timeouts.keepalive_ms) },
+	{ .name = "send", .set = set_duration, .off = CF(timeouts.send_ms),
+	  .min = 1 },
+	{ .name = "worker", .set = set_duration, .off = CF(timeouts.worker_ms),
+	  .min = 1 },
+	{ .name = "graceful", .set = set_duration,
+	  .off = CF(timeouts.graceful_ms) },
+	{ .name = "drain_delay", .set = set_duration,
+	  .off = CF(timeouts.drain_delay_ms) },
+};
+
+static const struct key limit_keys[] = {
+	{ .name = "header_bytes", .set = set_size,
+	  .off = CF(limits.header_bytes), .min = 1024 },
+	{ .name = "headers", .set = set_u64, .off = CF(limits.headers),
+	  .min = 1 },
+	{ .name = "uri_bytes", .set = set_size, .off = CF(limits.uri_bytes),
+	  .min = 256 },
+	{ .name = "body_bytes", .set = set_size, .off = CF(limits.body_bytes) },
+	{ .name = "keepalive_requests", .set = set_u64,
+	  .off = CF(limits.keepalive_requests) },
+};
+
+static const struct key top_keys[] = {
+	{ .name = "listen", .set = set_listen },
+	{ .name = "workers", .set = set_workers },
+	{ .name = "max_workers", .set = set_max_workers, .min = 1,
+	  .max = MAX_WORKERS },
+	{ .name = "max_requests_per_worker", .set = set_u64,
+	  .off = CF(max_requests_per_worker) },
+	{ .name = "max_requests_jitter", .set = set_u64,
+	  .off = CF(max_requests_jitter) },
+	{ .name = "backlog", .set = set_int, .off = CF(backlog), .min = 1,
+	  .max = 65535 },
+	{ .name = "user", .set = set_user },
+	{ .name = "group", .set = set_group },
+	{ .name = "allow_root", .set = set_bool, .off = CF(allow_root) },
+	{ .name = "pid_file", .set = set_path, .off = CF(pid_file) },
+	{ .name = "root", .set = set_root, .off = CF(root) },
+	{ .name = "index", .set = set_names, .off = CF(index),
+	  .off2 = CF(nindex) },
+	{ .name = "server_tokens", .set = set_bool, .off = CF(server_tokens) },
+	{ .name = "serve_dotfiles", .set = set_bool, .off = CF(serve_dotfiles) },
+	{ .name = "timeouts", .set = set_section, .sub = timeout_keys,
+	  .nsub = PH_ARRAY_LEN(timeout_keys) },
+	{ .name = "limits", .set = set_section, .sub = limit_keys,
+	  .nsub = PH_ARRAY_LEN(limit_keys) },
+	{ .name = "access_log", .set = set_log, .off = CF(access_log) },
+	{ .name = "error_log", .set = set_log, .off = CF(error_log) },
+	{ .name = "health", .set = set_health },
+	{ .name = "admin", .set = set_admin },
+	{ .name = "agent_check", .set = set_agent },
+	{ .name = "status", .set = set_acl, .off = CF(status) },
+	{ .name = "metrics", .set = set_acl, .off = CF(metrics) },
+	{ .name = "trusted_proxies", .set = set_cidrs, .off = CF(trusted_proxies),
+	  .off2 = CF(ntrusted_proxies) },
+	{ .name = "routes", .set = set_routes },
+};
+
+/* ---- defaults and whole-file checks ---- */
+
+static struct config *config_new(struct ctx *c)
+{
+	struct config *cfg = c_alloc(c, sizeof(*cfg));
+	const char **index = c_alloc(c, sizeof(*index));
+
+	if (cfg == NULL || index == NULL)
+		return NULL;
+	index[0] = "index.html";
+	cfg->workers = online_cpus();
+	cfg->workers_auto = true;
+	cfg->backlog = 511;
+	cfg->index = index;
+	cfg->nindex = 1;
+	cfg->server_tokens = true;
+	cfg->timeouts.header_ms = 10000;
+	cfg->timeouts.body_ms = 30000;
+	cfg->timeouts.keepalive_ms = 5000;
+	cfg->timeouts.send_ms = 30000;
+	cfg->timeouts.worker_ms = 60000;
+	cfg->timeouts.graceful_ms = 30000;
+	cfg->timeouts.drain_delay_ms = 0;
+	cfg->limits.header_bytes = 16 << 10;
+	cfg->limits.headers = 100;
+	cfg->limits.uri_bytes = 8 << 10;
+	cfg->limits.body_bytes = 1 << 20;
+	cfg->limits.keepalive_requests = 1000;
+	cfg->access_log.path = "stdout";
+	cfg->access_log.format = LOG_FORMAT_COMBINED;
+	cfg->error_log.path = "stderr";
+	cfg->error_log.level = LOG_INFO;
+	cfg->health_path = "/healthz";
+	return cfg;
+}
+
+struct addr_use {
+	const struct listen_addr *a;
+	const char *kp;
+};
+
+static void check_addresses(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	struct addr_use *u = c_array(c, cfg->nlisten + 2, sizeof(*u));
+	size_t n = 0;
+
+	if (u == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		u[n++] = (struct addr_use){ &cfg->listen[i], "listen" };
+	if (cfg->admin_enabled)
+		u[n++] = (struct addr_use){ &cfg->admin_listen, "admin.listen" };
+	if (cfg->agent_check_enabled)
+		u[n++] = (struct addr_use){ &cfg->agent_check, "agent_check" };
+	for (size_t j = 1; j < n; j++) {
+		for (size_t i = 0; i < j; i++) {
+			if (strcmp(u[i].a->text, u[j].a->text) != 0)
+				continue;
+			err_at(c, (struct pos){ u[j].a->line, u[j].a->col },
+			       "%s: address \"%s\" is already used at line %d",
+			       u[j].kp, u[j].a->text, u[i].a->line);
+			break;
+		}
+	}
+}
+
+static void check_workers(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	unsigned dflt = cfg->workers * 2 > 64 ? cfg->workers * 2 : 64;
+
+	if (!c->max_workers_set) {
+		if (dflt > MAX_WORKERS)
+			dflt = MAX_WORKERS;
+		cfg->max_workers = dflt < cfg->workers ? cfg->workers : dflt;
+	} else if (cfg->max_workers < cfg->workers && !c->workers_bad) {
+		err_at(c, c->max_workers_at,
+		       "max_workers: expected an integer >= workers (%u), got \"%u\"",
+		       cfg->workers, cfg->max_workers);
+	}
+}
+
+static void check_root(struct ctx *c, struct pos top)
+{
+	struct config *cfg = c->cfg;
+	const char *p;
+
+	if (!c->root_set) {
+		p = resolve(c, "www");
+		if (p != NULL && check_type(c, top, "root", p, S_IFDIR) == 0)
+			cfg->root = p;
+	}
+	if (c->user_is_root && !cfg->allow_root)
+		err_at(c, c->user_at, "user: workers would run as root; "
+		       "set allow_root: true to allow it");
+}
+
+/* A route under a built-in page's path would never be reached. */
+static void check_shadow(struct ctx *c, const struct route_b *b,
+			 const char *kp)
+{
+	const struct config *cfg = c->cfg;
+	const char *what[3] = { "health check", "status page", "metrics page" };
+	const char *paths[3] = { cfg->health_path, cfg->status.path,
+				 cfg->metrics.path };
+	const char *p = b->r.prefix;
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = paths[i] ? strlen(paths[i]) : 0;
+
+		if (n == 0 || strncmp(p, paths[i], n) != 0 ||
+		    !(p[n] == '\0' || p[n] == '/' || paths[i][n - 1] == '/'))
+			continue;
+		err_node(c, b->prefix_node,
+			 "%s.prefix: \"%s\" is at or under the %s path \"%s\", "
+			 "which would shadow it", kp, p, what[i], paths[i]);
+	}
+}
+
+static void check_route(struct ctx *c, size_t i)
+{
+	struct route_b *b = &c->rb[i];
+	char kp[KP_MAX];
+
+	kp_index(kp, "routes", i);
+	if (b->node->type != YAML_MAPPING_NODE)
+		return;
+	if (b->nkinds == 0)
+		err_node(c, b->node, "%s: expected a handler: static, cgi, "
+			 "module, redirect or return", kp);
+	if (b->r.prefix == NULL) {
+		if (b->prefix_node == NULL)
+			err_node(c, b->node, "%s.prefix: required", kp);
+		return;
+	}
+	for (size_t j = 0; j < i; j++) {
+		if (c->rb[j].r.prefix != NULL &&
+		    strcmp(c->rb[j].r.prefix, b->r.prefix) == 0) {
+			err_node(c, b->prefix_node,
+				 "%s.prefix: \"%s\" is already used at line %d",
+				 kp, b->r.prefix, c->rb[j].r.line);
+			break;
+		}
+	}
+	check_shadow(c, b, kp);
+	if (b->r.kind == ROUTE_STATIC && b->r.static_.root == NULL)
+		b->r.static_.root = c->cfg->root;
+	if (b->r.kind == ROUTE_STATIC && !b->index_set) {
+		b->r.static_.index = c->cfg->index;
+		b->r.static_.nindex = c->cfg->nindex;
+	}
+}
+
+/* Longest prefix first; equal lengths keep file order (insertion sort). */
+static void sort_routes(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	struct route *r = c_array(c, cfg->nroutes, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		size_t j = i;
+
+		while (j > 0 && r[j - 1].prefix_len < c->rb[i].r.prefix_len) {
+			r[j] = r[j - 1];
+			j--;
+		}
+		r[j] = c->rb[i].r;
+	}
+	cfg->routes = r;
+}
+
+static void finish(struct ctx *c, const yaml_node_t *top)
+{
+	struct pos at = node_pos(top);
+
+	if (!c->listen_seen)
+		err_at(c, at, "listen: required (at least one address)");
+	check_addresses(c);
+	check_workers(c);
+	check_root(c, at);
+	for (size_t i = 0; i < c->cfg->nroutes; i++)
+		check_route(c, i);
+	sort_routes(c);
+}
+
+/* ---- loading ---- */
+
+static void err_file(struct ctx *c, const char *f, const char *arg)
+{
+	struct pos none = { 0, 0 };
+
+	add_err(c, none, fmt("%s: %s%s", c->name, f, arg));
+}
+
+static void err_syntax(struct ctx *c, const yaml_parser_t *p)
+{
+	struct pos at = { (int)p->problem_mark.line + 1,
+			  (int)p->problem_mark.column + 1 };
+
+	if (p->error == YAML_MEMORY_ERROR)
+		c->oom = true;
+	else if (p->context != NULL)
+		err_at(c, at, "%s (%s)", p->problem ? p->problem : "syntax error",
+		       p->context);
+	else
+		err_at(c, at, "%s", p->problem ? p->problem : "syntax error");
+}
+
+static void parse_text(struct ctx *c, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc, extra;
+	yaml_node_t *top;
+
+	if (!yaml_parser_initialize(&parser)) {
+		c->oom = true;
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		err_syntax(c, &parser);
+		yaml_parser_delete(&parser);
+		return;
+	}
+	c->doc = &doc;
+	top = yaml_document_get_root_node(&doc);
+	if (top != NULL)
+		walk_map(c, "", top, top_keys, PH_ARRAY_LEN(top_keys), c->cfg);
+	finish(c, top);
+	if (!yaml_parser_load(&parser, &extra)) {
+		err_syntax(c, &parser);
+	} else {
+		top = yaml_document_get_root_node(&extra);
+		if (top != NULL)
+			err_node(c, top, "expected a single YAML document");
+		yaml_document_delete(&extra);
+	}
+	c->doc = NULL;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+}
+
+static int cmp_err(const void *a, const void *b)
+{
+	const struct perr *x = a, *y = b;
+
+	if (x->at.line != y->at.line)
+		return x->at.line < y->at.line ? -1 : 1;
+	if (x->at.col != y->at.col)
+		return x->at.col < y->at.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void errs_push(struct config_errors *errs, char *msg)
+{
+	if (errs->count == errs->cap) {
+		size_t cap = errs->cap ? 2 * errs->cap : 8;
+		char **m = realloc(errs->msg, cap * sizeof(*m));
+
+		if (m == NULL) {
+			free(msg);
+			return;
+		}
+		errs->msg = m;
+		errs->cap = cap;
+	}
+	errs->msg[errs->count++] = msg;
+}
+
+/* Hand the errors (sorted) to the caller, or the config when there are none. */
+static struct config *publish(struct ctx *c, struct config_errors *errs)
+{
+	struct config *cfg = c->cfg;
+
+	if (c->oom)
+		err_file(c, "out of memory", "");
+	if (c->oom && c->nerrs == 0)
+		errs_push(errs, strdup("out of memory"));
+	if (c->nerrs > 1)
+		qsort(c->errs, c->nerrs, sizeof(*c->errs), cmp_err);
+	for (size_t i = 0; i < c->nerrs; i++)
+		errs_push(errs, c->errs[i].msg);
+	free(c->errs);
+	if (c->nerrs > 0 || c->oom || cfg == NULL) {
+		arena_free(c->arena);
+		return NULL;
+	}
+	cfg->arena_ = c->arena;
+	return cfg;
+}
+
+static struct config *load(const char *name, const char *dir, const char *text,
+			   size_t len, struct config_errors *errs)
+{
+	struct ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.arena = calloc(1, sizeof(*c.arena));
+	if (c.arena == NULL) {
+		errs_push(errs, strdup("out of memory"));
+		return NULL;
+	}
+	c.cfg = config_new(&c);
+	if (c.cfg != NULL) {
+		c.cfg->file = c_strdup(&c, name);
+		c.cfg->dir = c_strdup(&c, dir);
+		parse_text(&c, text, len);
+	}
+	return publish(&c, errs);
+}
+
+/* The absolute form of dir (relative to the working directory), malloc'd. */
+static char *abs_dir(const char *dir)
+{
+	char *r;
+
+	if (dir[0] == '/')
+		return strdup(dir);
+	r = realpath(dir, NULL);
+	return r;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d, *r;
+
+	if (slash == NULL)
+		return abs_dir(".");
+	if (slash == path)
+		return strdup("/");
+	d = strndup(path, (size_t)(slash - path));
+	if (d == NULL)
+		return NULL;
+	r = abs_dir(d);
+	free(d);
+	return r;
+}
+
+static struct config *fail_file(const char *name, const char *what,
+				struct config_errors *errs)
+{
+	char *msg = NULL;
+
+	if (asprintf(&msg, "%s: %s: %s", name, what, strerror(errno)) < 0)
+		msg = NULL;
+	errs_push(errs, msg != NULL ? msg : strdup("out of memory"));
+	return NULL;
+}
+
+/* The whole file into a malloc'd buffer; NULL with errno set on failure. */
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap), *nb;
+	ssize_t r;
+
+	while (buf != NULL) {
+		if (n == cap) {
+			if (cap >= CONFIG_MAX_BYTES) {
+				errno = EFBIG;
+				break;
+			}
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0) {
+			*len = n;
+			return buf;
+		}
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			n += (size_t)r;
+	}
+	free(buf);
+	return NULL;
+}
+
+struct config *config_load(const char *path, struct config_errors *errs)
+{
+	struct config *cfg;
+	char *text, *dir;
+	size_t len = 0;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail_file(path, "cannot open", errs);
+	text = read_all(fd, &len);
+	e = errno;
+	if (close(fd) != 0 && text != NULL) {
+		free(text);
+		return fail_file(path, "cannot read", errs);
+	}
+	errno = e;
+	if (text == NULL)
+		return fail_file(path, "cannot read", errs);
+	dir = dir_of(path);
+	if (dir == NULL) {
+		free(text);
+		return fail_file(path, "cannot resolve its directory", errs);
+	}
+	cfg = load(path, dir, text, len, errs);
+	free(dir);
+	free(text);
+	return cfg;
+}
+
+struct config *config_load_string(const char *name, const char *dir,
+				  const char *text, size_t len,
+				  struct config_errors *errs)
+{
+	struct config *cfg;
+	char *adir = abs_dir(dir != NULL ? dir : ".");
+
+	if (adir == NULL) {
+		errno = errno ? errno : ENOMEM;
+		return fail_file(name, dir != NULL ? dir : ".", errs);
+	}
+	cfg = load(name, adir, text, len, errs);
+	free(adir);
+	return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+	if (cfg != NULL)
+		arena_free(cfg->arena_);
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	if (errs == NULL)
+		return;
+	for (size_t i = 0; i < errs->count; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->count = 0;
+	errs->cap = 0;
+}

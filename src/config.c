@@ -278,7 +278,10 @@ static int bool_of(const char *v)
 
 static void kp_join(char *dst, const char *kp, const char *name)
 {
-	snprintf(dst, KP_MAX, "%s%s%.80s", kp, kp[0] ? "." : "", name);
+	/* Key paths are short; a longer one is cut, never overflowed. */
+	int n = snprintf(dst, KP_MAX, "%s%s", kp, kp[0] ? "." : "");
+	if (n >= 0 && (size_t)n < KP_MAX)
+		snprintf(dst + n, KP_MAX - (size_t)n, "%.80s", name);
 }
 
 static void kp_index(char *dst, const char *kp, size_t i)

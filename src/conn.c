@@ -56,6 +56,12 @@ struct conn {
 	size_t len;         /* bytes in w->buf */
 	unsigned requests;  /* answered on this connection */
 	int64_t accepted_ms;
+	size_t body_off;     /* next body byte in w->buf */
+	bool body_done;      /* the whole body was consumed */
+	bool body_failed;    /* it could not be: close after answering */
+	bool continue_sent;
+	bool keep;           /* keep-alive decided for this response */
+	bool stream_failed;
 	struct request req;
 	struct request_parser rp;
 	struct response res;
@@ -297,14 +303,24 @@ static void route_relative(const struct route *rt, const char **path,
 	}
 }
 
+static bool want_keep_alive(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (!c->req.keep_alive || c->res.close || c->w->stopping)
+		return false;
+	if (cfg->limits.keepalive_requests &&
+	    c->requests + 1 >= cfg->limits.keepalive_requests)
+		return false;
+	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
+		return false;
+	return true;
+}
+
 /* Decide what to answer: path checks, then the chosen handler. */
-static enum handler_id conn_dispatch(struct conn *c)
+static enum handler_id conn_dispatch(struct conn *c, struct exchange *x)
 {
 	struct worker *w = c->w;
-	struct exchange x = {
-		.req = &c->req, .res = &c->res, .cfg = w->cfg,
-		.peer = c->peer, .worker = w,
-	};
 	size_t plen = 0;
 	int st;
 	enum handler_id id;
@@ -315,18 +331,98 @@ static enum handler_id conn_dispatch(struct conn *c)
 		response_error(&c->res, st);
 		return HANDLER_COUNT;
 	}
-	id = route_select(w->cfg, w->path, plen, &x.route);
-	x.path = w->path;
-	x.path_len = plen;
-	if (x.route != NULL && id == HANDLER_STATIC)
-		route_relative(x.route, &x.path, &x.path_len);
-	handlers[id].serve(&x);
-	if (c->res.hoverflow) {
+	id = route_select(w->cfg, w->path, plen, &x->route);
+	x->path = w->path;
+	x->path_len = plen;
+	if (x->route != NULL && id == HANDLER_STATIC)
+		route_relative(x->route, &x->path, &x->path_len);
+	handlers[id].serve(x);
+	if (c->res.hoverflow && !c->res.head_sent) {
 		log_error("response headers for %.*s do not fit; answering 500",
 			  (int)plen, w->path);
 		response_error(&c->res, 500);
 	}
 	return id;
+}
+
+int exchange_start(struct exchange *x, int64_t length)
+{
+	struct conn *c = x->conn;
+	struct response *r = &c->res;
+	struct iovec iov;
+	size_t hl;
+
+	if (r->head_sent)
+		return c->stream_failed ? -1 : 0;
+	r->streaming = true;
+	r->stream_length = length;
+	r->chunked = length < 0 && c->req.http_minor >= 1;
+	if (length < 0 && !r->chunked)
+		r->close = true; /* HTTP/1.0: the end of the body is the close */
+	c->keep = c->req.keep_alive && want_keep_alive(c);
+	hl = response_head(r, c->head, sizeof(c->head), date_now(), c->w->server,
+			   c->keep);
+	r->head_sent = true;
+	if (hl == 0) {
+		log_error("response head for client %s does not fit", c->remote);
+		c->stream_failed = true;
+		return -1;
+	}
+	iov = (struct iovec){ c->head, hl };
+	if (!send_iov(c, &iov, 1, 0, &r->bytes_sent))
+		c->stream_failed = true;
+	return c->stream_failed ? -1 : 0;
+}
+
+int exchange_write(struct exchange *x, const void *p, size_t n)
+{
+	struct conn *c = x->conn;
+	struct response *r = &c->res;
+	char size[24];
+	struct iovec iov[3];
+	int cnt = 0;
+
+	if (!r->head_sent && exchange_start(x, -1) < 0)
+		return -1;
+	if (c->stream_failed)
+		return -1;
+	if (n == 0 || r->head_only)
+		return 0;
+	if (r->chunked) {
+		static const char hex[] = "0123456789abcdef";
+		size_t len = 0;
+		char tmp[20];
+		for (size_t v = n; v > 0; v >>= 4)
+			tmp[len++] = hex[v & 15];
+		for (size_t i = 0; i < len; i++)
+			size[i] = tmp[len - 1 - i];
+		size[len++] = '\r';
+		size[len++] = '\n';
+		iov[cnt++] = (struct iovec){ size, len };
+	}
+	iov[cnt++] = (struct iovec){ (void *)(uintptr_t)p, n };
+	if (r->chunked)
+		iov[cnt++] = (struct iovec){ (void *)(uintptr_t)"\r\n", 2 };
+	if (!send_iov(c, iov, cnt, 0, &r->bytes_sent))
+		c->stream_failed = true;
+	return c->stream_failed ? -1 : 0;
+}
+
+int exchange_end(struct exchange *x)
+{
+	struct conn *c = x->conn;
+	struct response *r = &c->res;
+	struct iovec iov = { (void *)(uintptr_t)"0\r\n\r\n", 5 };
+
+	if (!r->head_sent && exchange_start(x, -1) < 0)
+		return -1;
+	if (c->stream_failed || !r->streaming)
+		return c->stream_failed ? -1 : 0;
+	r->streaming = false; /* ended: nothing more may be written */
+	if (r->chunked && !r->head_only &&
+	    !send_iov(c, &iov, 1, 0, &r->bytes_sent))
+		c->stream_failed = true;
+	return c->stream_failed ? -1 : 0;
 }
 
 /*
@@ -371,69 +467,157 @@ static enum req_status read_head(struct conn *c)
 	}
 }
 
-/*
- * Consume the request body (no handler takes one yet: it is read and
- * dropped, so that the next request on the connection starts at the right
- * byte).  Returns false when the connection must close; req.error says
- * whether an answer is owed.
- */
-static bool read_body(struct conn *c)
-{
-	struct worker *w = c->w;
-	size_t head_end = c->req.head_len;
-	size_t off = head_end;
+struct body_sink {
+	char *p;
+	size_t cap, n;
+};
 
-	if (!request_has_body(&c->req))
-		return true;
-	if (c->req.expect_continue) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		struct iovec iov = { (void *)(uintptr_t)cont, sizeof(cont) - 1 };
-		uint64_t sent = 0;
-		if (!send_iov(c, &iov, 1, 0, &sent))
-			return false;
-	}
+static void body_copy(void *arg, const char *p, size_t n)
+{
+	struct body_sink *b = arg;
+
+	if (n > b->cap - b->n)
+		n = b->cap - b->n; /* cannot happen: input is bounded by cap */
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static bool send_continue(struct conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct iovec iov = { (void *)(uintptr_t)cont, sizeof(cont) - 1 };
+	uint64_t sent = 0;
+
+	c->continue_sent = true;
+	return send_iov(c, &iov, 1, 0, &sent);
+}
+
+/* The body is done: pipelined bytes after it move up to follow the head. */
+static void body_finish(struct conn *c)
+{
+	size_t head_end = c->req.head_len;
+	char *buf = c->w->buf;
+
+	c->body_done = true;
+	memmove(buf + head_end, buf + c->body_off, c->len - c->body_off);
+	c->len = head_end + (c->len - c->body_off);
+	c->body_off = head_end;
+}
+
+ssize_t exchange_read_body(struct exchange *x, char *out, size_t cap)
+{
+	struct conn *c = x->conn;
+	struct worker *w = c->w;
+
+	if (c->body_done || !request_has_body(&c->req))
+		return 0;
+	if (c->body_failed || cap == 0)
+		return -1;
+	if (c->req.expect_continue && !c->continue_sent && !send_continue(c))
+		goto fail;
 	for (;;) {
-		size_t used = 0;
+		struct body_sink sink = { out, cap, 0 };
 		bool timed_out;
-		if (off < c->len) {
-			enum req_status st = request_body(&c->rp, w->buf + off,
-							  c->len - off, &used,
-							  NULL, NULL);
-			off += used;
-			if (st == REQ_COMPLETE)
-				break;
+		if (c->body_off < c->len) {
+			size_t in = c->len - c->body_off, used = 0;
+			enum req_status st = request_body(&c->rp, w->buf + c->body_off,
+							  in < cap ? in : cap, &used,
+							  body_copy, &sink);
+			c->body_off += used;
 			if (st == REQ_ERROR)
-				return false;
+				goto fail;
+			if (st == REQ_COMPLETE)
+				body_finish(c);
+			if (sink.n > 0 || st == REQ_COMPLETE)
+				return (ssize_t)sink.n;
+			if (c->body_off < c->len)
+				continue;
 		}
-		/* Everything after the head was body: reuse that space. */
-		c->len = head_end;
-		off = head_end;
-		ssize_t n = conn_recv(c, now_ms() + w->cfg->timeouts.body_ms,
-				      false, &timed_out);
+		/* All buffered input is consumed: reuse the space after the head. */
+		c->len = c->req.head_len;
+		c->body_off = c->len;
+		ssize_t n = conn_recv(c, now_ms() + w->cfg->timeouts.body_ms, false,
+				      &timed_out);
 		if (n <= 0) {
 			if (timed_out)
 				c->req.error = 408;
-			return false;
+			goto fail;
 		}
 	}
-	/* Pipelined bytes after the body move up to follow the head. */
-	memmove(w->buf + head_end, w->buf + off, c->len - off);
-	c->len = head_end + (c->len - off);
-	return true;
+fail:
+	c->body_failed = true;
+	return -1;
 }
 
-static bool want_keep_alive(struct conn *c)
+/*
+ * After the handler: a body it did not read is read and dropped, so that
+ * the next request starts at the right byte.  A client that waits for
+ * "100 Continue" gets none: the answer goes out and the connection closes.
+ */
+static void skip_body(struct conn *c, struct exchange *x)
 {
-	const struct config *cfg = c->w->cfg;
+	char sink[4096];
 
-	if (!c->req.keep_alive || c->res.close || c->w->stopping)
-		return false;
-	if (cfg->limits.keepalive_requests &&
-	    c->requests + 1 >= cfg->limits.keepalive_requests)
-		return false;
-	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
-		return false;
-	return true;
+	if (c->body_done || !request_has_body(&c->req))
+		return;
+	if (c->req.expect_continue && !c->continue_sent) {
+		c->res.close = true;
+		return;
+	}
+	while (!c->body_failed) {
+		ssize_t n = exchange_read_body(x, sink, sizeof(sink));
+		if (n == 0)
+			return;
+	}
+}
+
+static enum sb_method method_class(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET:
+		return SB_M_GET;
+	case HTTP_HEAD:
+		return SB_M_HEAD;
+	case HTTP_POST:
+		return SB_M_POST;
+	case HTTP_PUT:
+		return SB_M_PUT;
+	case HTTP_DELETE:
+		return SB_M_DELETE;
+	default:
+		return SB_M_OTHER;
+	}
+}
+
+/* Answer a request whose head could not be read: c->req.error says what. */
+static void answer_error(struct conn *c)
+{
+	if (c->req.error == 408)
+		sb_stat_add(&c->w->slot->stats.head_timeouts, 1);
+	if (c->req.error != 408 || c->len > 0)
+		log_info("client %s: %d %s", c->remote, c->req.error,
+			 c->req.error_reason ? c->req.error_reason : "");
+	response_error(&c->res, c->req.error);
+	c->res.close = true;
+}
+
+/* A response not streamed by its handler goes out here. */
+static bool finish_response(struct conn *c, bool parsed)
+{
+	struct response *r = &c->res;
+
+	if (r->head_sent) { /* streamed: close the body if the handler did not */
+		if (r->streaming && c->stream_failed == false) {
+			struct exchange x = { .conn = c };
+			exchange_end(&x);
+		}
+		if (r->stream_length >= 0 &&
+		    r->bytes_sent < (uint64_t)r->stream_length)
+			c->stream_failed = true; /* short body: only a close can tell */
+		return !c->stream_failed;
+	}
+	c->keep = parsed && want_keep_alive(c);
+	return conn_send(c, c->keep);
 }
 
 /* Answer one request.  The caller has reset the parser. */
@@ -443,46 +627,63 @@ static enum serve_result serve_one(struct conn *c)
 	enum handler_id id = HANDLER_COUNT;
 	enum req_status st;
 	int64_t start;
-	bool keep;
+	bool sent, parsed;
 
 	st = read_head(c);
 	if (st == REQ_AGAIN)
 		return SERVE_CLOSE;
 	start = now_ms();
 	response_reset(&c->res);
-	if (st == REQ_HEAD && read_body(c)) {
+	c->body_off = c->req.head_len;
+	c->body_done = c->body_failed = c->continue_sent = false;
+	c->keep = c->stream_failed = false;
+	parsed = st == REQ_HEAD;
+	if (parsed) {
+		struct exchange x = {
+			.req = &c->req, .res = &c->res, .cfg = w->cfg,
+			.peer = c->peer, .worker = w, .conn = c,
+		};
 		sb_request_begin(w->slot, start, c->req.method_name.p,
 				 (size_t)(c->req.target.p + c->req.target.len -
 					  c->req.method_name.p));
 		c->res.head_only = c->req.method == HTTP_HEAD;
-		id = conn_dispatch(c);
-	} else if (c->req.error == 0) {
-		return SERVE_CLOSE; /* client gone mid-body: nobody to answer */
+		id = conn_dispatch(c, &x);
+		skip_body(c, &x);
+		if (c->body_failed && !c->res.head_sent) {
+			if (c->req.error == 0)
+				goto gone; /* client left mid-body: nobody to answer */
+			answer_error(c);
+		}
+		parsed = !c->body_failed;
 	} else {
-		if (c->req.error != 408 || c->len > 0)
-			log_info("client %s: %d %s", c->remote, c->req.error,
-				 c->req.error_reason ? c->req.error_reason : "");
-		response_error(&c->res, c->req.error);
-		c->res.close = true;
+		answer_error(c);
 	}
 	sb_set_state(w->slot, SB_WRITING);
-	keep = st == REQ_HEAD && want_keep_alive(c);
-	bool sent = conn_send(c, keep);
+	sent = finish_response(c, parsed);
+	c->keep = c->keep && parsed;
 	if (c->res.fd >= 0 && c->res.fd_owned)
 		close(c->res.fd);
 	c->res.fd = -1;
 	if (id != HANDLER_HEALTH || w->cfg->health_log)
 		conn_log(c, start);
+	sb_request_stats(w->slot, c->res.status,
+			 parsed || st == REQ_HEAD ? method_class(c->req.method) : SB_M_OTHER,
+			 (now_ms() - start) * 1000);
 	sb_request_end(w->slot, c->res.bytes_sent);
 	w->requests++;
 	c->requests++;
 	if (!sent)
 		return SERVE_CLOSE;
-	if (keep)
+	if (c->keep && !c->res.close)
 		return SERVE_KEEP;
 	/* Unread input at close would reset the connection: linger first. */
 	return c->req.error || c->len > c->req.head_len ? SERVE_LINGER
 							: SERVE_CLOSE;
+gone:
+	if (c->res.fd >= 0 && c->res.fd_owned)
+		close(c->res.fd);
+	c->res.fd = -1;
+	return SERVE_CLOSE;
 }
 
 /* Move the next pipelined request to the start of the buffer. */

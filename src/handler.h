@@ -18,6 +18,7 @@
 #include "response.h"
 
 struct worker;
+struct conn;
 
 struct exchange {
 	const struct request *req;
@@ -28,9 +29,31 @@ struct exchange {
 	size_t path_len;
 	const struct sockaddr *peer;
 	struct worker *worker;     /* per-worker state: root fd, draining flag */
-	char *scratch;             /* per-connection scratch space for the handler */
-	size_t scratch_len;
+	struct conn *conn;         /* for the body and streaming calls below */
 };
+
+/*
+ * The request body, decoded (Content-Length or chunked).  Puts up to cap
+ * bytes in buf and returns their number; 0 at the end of the body; -1 when
+ * it cannot be read (client gone, timed out, bad framing, over
+ * limits.body_bytes): the connection is then closed after the answer.
+ * "100 Continue" is sent on the first call when the client asked for it.
+ * A handler that does not read the body leaves it to the connection.
+ */
+ssize_t exchange_read_body(struct exchange *x, char *buf, size_t cap);
+
+/*
+ * Streaming answers (CGI, modules).  exchange_start() sends the head built
+ * from x->res now: its status and headers, plus Content-Length when length
+ * >= 0, else "Transfer-Encoding: chunked" (HTTP/1.1) or a body delimited by
+ * closing the connection (HTTP/1.0).  exchange_write() sends body bytes,
+ * exchange_end() finishes (the connection finishes it if the handler does
+ * not).  Each returns 0, or -1 when the client is gone or stalled past
+ * timeouts.send: stop producing, the connection will be closed.
+ */
+int exchange_start(struct exchange *x, int64_t length);
+int exchange_write(struct exchange *x, const void *p, size_t n);
+int exchange_end(struct exchange *x);
 
 typedef void (*handler_fn)(struct exchange *x);
 

@@ -178,6 +178,8 @@ void response_error(struct response *r, int status)
 
 uint64_t response_content_length(const struct response *r)
 {
+	if (r->streaming)
+		return r->stream_length > 0 ? (uint64_t)r->stream_length : 0;
 	if (r->body != NULL)
 		return r->body_len;
 	if (r->fd >= 0 && r->file_len > 0)
@@ -251,7 +253,10 @@ size_t response_head(const struct response *r, char *out, size_t cap,
 	if (server != NULL)
 		put_field(&o, "Server", server);
 	put(&o, r->hbuf, r->hlen);
-	if (!has_no_body(r)) {
+	if (r->streaming && r->stream_length < 0 && !has_no_body(r)) {
+		if (r->chunked)
+			put_str(&o, "Transfer-Encoding: chunked\r\n");
+	} else if (!has_no_body(r)) {
 		put(&o, "Content-Length: ", 16);
 		put_u64(&o, response_content_length(r));
 		put(&o, "\r\n", 2);

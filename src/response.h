@@ -33,6 +33,13 @@ struct response {
 	off_t file_len;
 	bool no_length; /* 1xx, 204, 304: no Content-Length, no body */
 
+	/* Streamed by the handler (handler.h exchange_start): length, or -1
+	 * for chunked (HTTP/1.1) or close-delimited (HTTP/1.0) bodies. */
+	bool streaming;
+	bool chunked;
+	int64_t stream_length;
+	bool head_sent;
+
 	/* For the access log. */
 	uint64_t bytes_sent;
 };

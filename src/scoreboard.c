@@ -2,6 +2,7 @@
  * scoreboard.c -- shared-memory worker slots (see scoreboard.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -53,12 +54,23 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t generation)
 	return -1;
 }
 
+static void stats_add(struct sb_stats *to, const struct sb_stats *from)
+{
+	const uint64_t *f = (const uint64_t *)(const void *)from;
+	uint64_t *t = (uint64_t *)(void *)to;
+	size_t n = offsetof(struct sb_stats, parked) / sizeof(uint64_t);
+
+	for (size_t i = 0; i < n; i++)
+		t[i] += LOAD(&f[i]);
+}
+
 void scoreboard_release(struct scoreboard *sb, int slot)
 {
 	struct sb_slot *s = &sb->slots[slot];
 
 	sb->retired_requests += LOAD(&s->requests);
 	sb->retired_bytes += LOAD(&s->bytes);
+	stats_add(&sb->retired_stats, &s->stats);
 	memset(s, 0, sizeof(*s));
 	STORE(&s->state, (uint32_t)SB_EMPTY);
 }
@@ -100,6 +112,40 @@ void sb_set_client(struct sb_slot *s, const char *client)
 	memcpy(s->client, client, n);
 	s->client[n] = '\0';
 	STORE(&s->connections, LOAD(&s->connections) + 1);
+}
+
+void sb_stat_add(uint64_t *counter, uint64_t n)
+{
+	STORE(counter, LOAD(counter) + n);
+}
+
+void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
+		      int64_t duration_us)
+{
+	static const int64_t bounds[] = SB_DURATION_BOUNDS_US;
+	size_t b = 0;
+	int cls = status / 100;
+
+	while (b < PH_ARRAY_LEN(bounds) && duration_us > bounds[b])
+		b++;
+	sb_stat_add(&s->stats.status[cls >= 1 && cls <= 5 ? cls : 0], 1);
+	sb_stat_add(&s->stats.method[m], 1);
+	sb_stat_add(&s->stats.duration[b], 1);
+	sb_stat_add(&s->stats.duration_sum_us,
+		    duration_us > 0 ? (uint64_t)duration_us : 0);
+}
+
+void scoreboard_sum_stats(const struct scoreboard *sb, struct sb_stats *out)
+{
+	*out = sb->retired_stats;
+	out->parked = 0;
+	for (unsigned i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (LOAD(&s->state) == SB_EMPTY)
+			continue;
+		stats_add(out, &s->stats);
+		out->parked += LOAD(&s->stats.parked);
+	}
 }
 
 uint64_t scoreboard_total_requests(const struct scoreboard *sb)

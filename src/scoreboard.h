@@ -31,6 +31,31 @@ enum sb_state {
 #define SB_CLIENT_MAX 48
 #define SB_REQUEST_MAX 96
 
+/* Methods counted apart in the metrics; the rest are "other". */
+enum sb_method { SB_M_GET, SB_M_HEAD, SB_M_POST, SB_M_PUT, SB_M_DELETE,
+		 SB_M_OTHER, SB_METHODS };
+
+/* Request duration histogram upper bounds, microseconds (+Inf last). */
+#define SB_DURATION_BOUNDS_US                                               \
+	{ 1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, \
+	  2500000, 5000000, 10000000 }
+#define SB_BUCKETS 13 /* the 12 bounds above, then +Inf */
+
+/* Counters a worker adds to; folded into the header when it exits. */
+struct sb_stats {
+	uint64_t status[6];          /* [1]..[5]: 1xx..5xx; [0]: anything else */
+	uint64_t method[SB_METHODS];
+	uint64_t duration[SB_BUCKETS]; /* not cumulative: one bucket per request */
+	uint64_t duration_sum_us;
+	uint64_t keepalive_busy_closes; /* keep-alive ended because no worker was idle */
+	uint64_t head_timeouts;         /* heads not complete within timeouts.header */
+	uint64_t parked;                /* connections parked now (gauge, not folded) */
+};
+
+/* Why the master replaced a worker. */
+enum sb_restart { SB_R_EXIT, SB_R_SIGNAL, SB_R_WATCHDOG, SB_R_RECYCLE,
+		  SB_RESTART_REASONS };
+
 struct sb_slot {
 	pid_t pid;
 	uint32_t generation;
@@ -42,6 +67,7 @@ struct sb_slot {
 	int64_t req_start_ms;   /* start of the request in hand, 0 when none */
 	char client[SB_CLIENT_MAX];
 	char request[SB_REQUEST_MAX]; /* "GET /path HTTP/1.1", truncated */
+	struct sb_stats stats;
 };
 
 struct scoreboard {
@@ -55,6 +81,8 @@ struct scoreboard {
 	uint64_t restarts;
 	uint64_t reloads;
 	uint64_t failed_reloads;
+	uint64_t restart_reasons[SB_RESTART_REASONS];
+	struct sb_stats retired_stats;
 	struct sb_slot slots[];
 };
 
@@ -73,6 +101,12 @@ void sb_request_begin(struct sb_slot *s, int64_t now, const char *line,
 		      size_t len);
 void sb_request_end(struct sb_slot *s, uint64_t bytes);
 void sb_set_client(struct sb_slot *s, const char *client);
+/* Count one answered request in the slot's stats. */
+void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
+		      int64_t duration_us);
+void sb_stat_add(uint64_t *counter, uint64_t n);
+/* Sum of the stats of live slots and the retired totals, into out. */
+void scoreboard_sum_stats(const struct scoreboard *sb, struct sb_stats *out);
 
 enum sb_state sb_get_state(const struct sb_slot *s);
 

@@ -67,7 +67,11 @@ enum handler_id {
 	HANDLER_STATIC,
 	HANDLER_REDIRECT,
 	HANDLER_RETURN,
-	HANDLER_UNAVAILABLE, /* a route kind this build cannot serve yet: 501 */
+	HANDLER_STATUS,
+	HANDLER_METRICS,
+	HANDLER_CGI,
+	HANDLER_MODULE,
+	HANDLER_UNAVAILABLE, /* no serve function for the kind: 501 */
 	HANDLER_COUNT
 };
 

@@ -23,6 +23,10 @@ const struct handler handlers[HANDLER_COUNT] = {
 	[HANDLER_STATIC] = { "static", static_serve },
 	[HANDLER_REDIRECT] = { "redirect", redirect_serve },
 	[HANDLER_RETURN] = { "return", return_serve },
+	[HANDLER_STATUS] = { "status", NULL },
+	[HANDLER_METRICS] = { "metrics", NULL },
+	[HANDLER_CGI] = { "cgi", NULL },
+	[HANDLER_MODULE] = { "module", NULL },
 	[HANDLER_UNAVAILABLE] = { "unavailable", unavailable_serve },
 };
 
@@ -42,10 +46,16 @@ static enum handler_id route_kind_handler(enum route_kind k)
 	case ROUTE_RETURN:
 		return HANDLER_RETURN;
 	case ROUTE_CGI:
+		return HANDLER_CGI;
 	case ROUTE_MODULE:
-		break;
+		return HANDLER_MODULE;
 	}
 	return HANDLER_UNAVAILABLE;
+}
+
+static enum handler_id available(enum handler_id id)
+{
+	return handlers[id].serve != NULL ? id : HANDLER_UNAVAILABLE;
 }
 
 enum handler_id route_select(const struct config *cfg, const char *path,
@@ -54,11 +64,15 @@ enum handler_id route_select(const struct config *cfg, const char *path,
 	*route = NULL;
 	if (path_is(cfg->health_path, path, len))
 		return HANDLER_HEALTH;
+	if (path_is(cfg->status.path, path, len))
+		return available(HANDLER_STATUS);
+	if (path_is(cfg->metrics.path, path, len))
+		return available(HANDLER_METRICS);
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
 		if (r->prefix_len <= len && memcmp(r->prefix, path, r->prefix_len) == 0) {
 			*route = r;
-			return route_kind_handler(r->kind);
+			return available(route_kind_handler(r->kind));
 		}
 	}
 	return HANDLER_STATIC;

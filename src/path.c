@@ -71,10 +71,17 @@ int path_normalize(const char *raw, size_t len, char *out, size_t cap,
 	size_t i = 1, o = 1, seg;
 	int c, st;
 
-	if (len == 0 || raw[0] != '/')
-		return 400;
 	if (cap < 2)
 		return 414;
+	/* asterisk-form (OPTIONS * only, request.c sees to that): kept as is,
+	 * a path no route and no file can match. */
+	if (len == 1 && raw[0] == '*') {
+		memcpy(out, "*", 2);
+		*out_len = 1;
+		return 0;
+	}
+	if (len == 0 || raw[0] != '/')
+		return 400;
 	out[0] = '/';
 	while (i < len) {
 		seg = o;

@@ -16,6 +16,7 @@
  * status: 400 for a malformed escape, a path not starting with '/', NUL or
  * other control bytes, or an encoded '/' or '\' ("%2f", "%5c"); 403 for a
  * ".." that would climb above the root; 414 when out is too small.
+ * The asterisk-form target "*" (OPTIONS) is returned unchanged.
  */
 int path_normalize(const char *raw, size_t len, char *out, size_t cap,
 		   size_t *out_len);

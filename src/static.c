@@ -420,7 +420,11 @@ void static_serve(struct exchange *x)
 	struct stat st;
 	int fd = -1, status;
 
-	if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
+	if (x->path_len == 1 && x->path[0] == '*') {
+		/* OPTIONS * (RFC 9110 9.3.7): what the server supports. */
+		response_header(x->res, "Allow", "GET, HEAD");
+		response_body_mem(x->res, "", 0);
+	} else if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
 		response_error(x->res, 405);
 		response_header(x->res, "Allow", "GET, HEAD");
 	} else {

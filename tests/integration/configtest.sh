@@ -2,7 +2,7 @@
 # configtest.sh -- the command line: -t on good and bad files (every error
 # as FILE:LINE:COLUMN: message), -V, -h, an unknown option, and starting
 # with a bad file.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # keepalive.sh -- persistent connections: reuse, pipelining, HTTP/1.0,
 # Connection: close and limits.keepalive_requests.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
@@ -144,6 +144,7 @@ check "TERM stops the server with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 1
 root: www
+timeouts: {keepalive: 1s}
 limits: {keepalive_requests: 3}
 access_log: {path: "off"}
 error_log: {path: stderr, level: info}
@@ -156,6 +157,15 @@ check "keepalive_requests 3: the 3rd answer says Connection: close" \
 	test "$(sed -n 3p <<<"$out" | cut -d' ' -f2)" = close
 check "keepalive_requests 3: the 2nd answer does not say close" \
 	test "$(sed -n 2p <<<"$out" | cut -d' ' -f2)" != close
+
+# --- timeouts.keepalive: 1s ---------------------------------------------------
+t0=$(date +%s%N)
+out=$(session "$(get a.txt)")
+t1=$(date +%s%N)
+idle_ms=$(((t1 - t0) / 1000000))
+check "an idle keep-alive connection is closed after timeouts.keepalive (got '$(tail -n1 <<<"$out")')" \
+	test "$(tail -n1 <<<"$out")" = closed
+check "... after about 1 s, not at once (took $idle_ms ms)" test "$idle_ms" -ge 800
 
 ph_stop TERM
 check "TERM stops the server with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0

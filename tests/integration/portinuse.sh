@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # portinuse.sh -- a listen address that is taken: exit status 2 and a
 # message naming the address and the reason.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
@@ -21,7 +21,8 @@ stop_holder() {
 	kill "$holder" 2>/dev/null || true
 	wait "$holder" 2>/dev/null || true
 }
-trap 'st=$?; stop_holder; (exit "$st"); ph_cleanup' EXIT
+# shellcheck disable=SC2154 # holder_status is set inside the trap
+trap 'holder_status=$?; stop_holder; (exit "$holder_status"); ph_cleanup' EXIT
 for _ in $(seq 50); do
 	[ -e "$PH_DIR/holder.ready" ] && break
 	sleep 0.1

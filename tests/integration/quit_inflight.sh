@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # quit_inflight.sh -- QUIT during a slow download: the download completes
 # with every byte, the master then exits 0, and the port is closed after.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup

@@ -2,7 +2,7 @@
 # static.sh -- static files: Content-Type, HEAD, 404, 405 with Allow,
 # directory redirects and index files, 403 without an index, validators,
 # Date and Server on every response, 304, 206 and 416.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
@@ -46,7 +46,8 @@ has_date_server() { # NAME
 # --- Content-Type --------------------------------------------------------
 for spec in "page.html text/html" "style.css text/css" "image.png image/png" \
 	"blob.zzqx application/octet-stream"; do
-	set -- $spec
+	read -r file type <<<"$spec"
+	set -- "$file" "$type"
 	fetch "$PH_URL/$1"
 	ct=$(header Content-Type)
 	check "GET /$1 is 200 (got $CODE)" test "$CODE" = 200

@@ -2,7 +2,7 @@
 # supervise.sh -- the master replaces a killed worker, reloads a changed
 # configuration on HUP, keeps the old one when the new one is invalid,
 # resizes the pool on TTIN/TTOU and stops cleanly on TERM.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001,SC2317,SC2013
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
@@ -56,8 +56,7 @@ PY
 count() { workers | grep -c . || true; }
 # wait_count N SECONDS: wait until the master has N workers.
 wait_count() {
-	local i
-	for i in $(seq $(($2 * 10))); do
+	for _ in $(seq $(($2 * 10))); do
 		[ "$(count)" = "$1" ] && return 0
 		sleep 0.1
 	done
@@ -182,7 +181,7 @@ note_workers
 ph_stop TERM
 check "TERM: the master exits with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 left=
-for pid in $(sort -u "$all_workers"); do
+for pid in $(sort -un "$all_workers"); do
 	# A worker still alive keeps its command line; a reused PID would not.
 	if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
 		grep -q prefork-httpd; then
@@ -191,6 +190,36 @@ for pid in $(sort -u "$all_workers"); do
 done
 check "TERM: no worker process remains (left:${left:- none})" test -z "$left"
 check "TERM: the port is closed" \
+	eval '! curl -s -m 2 -o /dev/null "$PH_URL/"'
+
+# --- workers die with their master ----------------------------------------------
+ph_start 'listen: [127.0.0.1:@PORT@]
+workers: 2
+root: www
+access_log: {path: "off"}
+error_log: {path: stderr, level: info}
+health: {path: /healthz}' || finish
+MASTER=$PH_PID
+orphans=$(workers)
+check "2 workers under the new master" test "$(wc -w <<<"$orphans")" = 2
+kill -KILL "$MASTER"
+wait "$MASTER" 2>/dev/null || true
+PH_PID=
+left=$orphans
+for _ in $(seq 20); do
+	left=
+	for pid in $orphans; do
+		if [ -r "/proc/$pid/stat" ] &&
+			! grep -q ') Z ' "/proc/$pid/stat" 2>/dev/null; then
+			left="$left $pid"
+		fi
+	done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+check "KILL of the master: its workers exit within 2 s (left:${left:- none})" \
+	test -z "$left"
+check "KILL of the master: the port is closed" \
 	eval '! curl -s -m 2 -o /dev/null "$PH_URL/"'
 
 finish

@@ -2,7 +2,7 @@
 # traversal.sh -- no request reaches a file outside the document root:
 # dot segments (literal and %-encoded), encoded slashes, NUL, doubled
 # slashes, symlinks pointing outside the root and symlink loops.
-# shellcheck source=tests/integration/lib.sh
+# shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
@@ -78,9 +78,11 @@ done
 
 # curl with --path-as-is, for good measure.
 for target in '/../secret.txt' '/a/../../secret.txt' '/link-file'; do
-	body=$(curl -s -m 10 --path-as-is "$PH_URL$target" || true)
-	check "curl --path-as-is $target does not serve the secret" \
-		eval '! grep -q "$secret" <<<"$body"'
+	if curl -s -m 10 --path-as-is "$PH_URL$target" | grep -q "$secret"; then
+		fail "curl --path-as-is $target does not serve the secret"
+	else
+		pass "curl --path-as-is $target does not serve the secret"
+	fi
 done
 
 # After all that the server still serves.

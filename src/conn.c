@@ -139,6 +139,12 @@ static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 /*
  * Receive into the buffer.  Returns bytes read, 0 on EOF, -1 on error or
  * timeout (*timed_out set), -2 when a retire ended an idle wait.
+ *
+ * Between keep-alive requests the next one has usually not arrived when we
+ * get here (the client is still reading our answer), so an idle wait polls
+ * first: poll + recv, where trying recv first would mostly cost recv
+ * (EAGAIN) + poll + recv.  Elsewhere (after accept with TCP_DEFER_ACCEPT,
+ * in the middle of a head or body) bytes are likely there: recv first.
  */
 static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
 			 bool *timed_out)
@@ -146,6 +152,15 @@ static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
 	struct worker *w = c->w;
 
 	*timed_out = false;
+	if (idle) {
+		enum wait_result r = conn_wait(c, deadline, true);
+		if (r == WAIT_STOP)
+			return -2;
+		if (r != WAIT_READY) {
+			*timed_out = r == WAIT_TIMEOUT;
+			return -1;
+		}
+	}
 	for (;;) {
 		ssize_t n = recv(c->fd, w->buf + c->len, w->bufcap - c->len,
 				 MSG_DONTWAIT);

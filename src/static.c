@@ -30,8 +30,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "filecache.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -356,51 +358,96 @@ static enum range_result want_range(const struct exchange *x, const char *etag,
 	return range_parse(req->range.p, req->range.len, size, first, last);
 }
 
-/* Answer with the open regular file fd (always consumed). */
-static void serve_file(struct exchange *x, int fd, const struct stat *st,
-		       const char *name)
+/*
+ * Answer with the file e describes: conditionals, range, headers, body from
+ * e->data or e->fd.  owned: e->fd is ours to close (it is handed to the
+ * sender with the body, or closed here when no body goes out).
+ */
+static void serve_entry(struct exchange *x, const struct fc_entry *e,
+			bool owned)
 {
 	struct response *res = x->res;
-	char etag[ETAG_MAX], lm[HTTP_DATE_LEN + 1], cr[CONTENT_RANGE_MAX];
-	uint64_t size = (uint64_t)st->st_size, first = 0, last = size - 1;
-	time_t mtime = st->st_mtim.tv_sec;
+	char cr[CONTENT_RANGE_MAX];
+	uint64_t size = (uint64_t)e->size, first = 0, last = size - 1;
+	time_t mtime = e->mtime.tv_sec;
 	enum range_result rr;
-	int cond;
+	int cond = cond_evaluate(x->req, e->etag, mtime);
 
-	etag_make(etag, (uint64_t)st->st_ino, size, (int64_t)mtime,
-		  st->st_mtim.tv_nsec);
-	http_date_fmt(mtime, lm);
-	cond = cond_evaluate(x->req, etag, mtime);
 	if (cond == 412) {
 		response_error(res, 412);
-		goto fail;
+		goto nobody;
 	}
-	rr = cond ? RANGE_NONE : want_range(x, etag, mtime, size, &first, &last);
+	rr = cond ? RANGE_NONE : want_range(x, e->etag, mtime, size, &first, &last);
 	if (rr == RANGE_UNSATISFIABLE) {
 		response_error(res, 416);
 		response_header_n(res, "Content-Range", 13, cr,
 				  content_range(cr, false, 0, 0, size));
-		goto fail;
+		goto nobody;
 	}
 	res->status = cond ? 304 : rr == RANGE_OK ? 206 : 200;
-	response_header(res, "ETag", etag);
-	response_header(res, "Last-Modified", lm);
+	response_header(res, "ETag", e->etag);
+	response_header(res, "Last-Modified", e->last_modified);
 	response_header(res, "Accept-Ranges", "bytes");
 	if (cond == 304) {
 		res->no_length = true;
-		goto fail;
+		goto nobody;
 	}
-	response_header(res, "Content-Type", mime_type(name, strlen(name)));
+	response_header(res, "Content-Type", e->ctype);
 	if (rr == RANGE_OK)
 		response_header_n(res, "Content-Range", 13, cr,
 				  content_range(cr, true, first, last, size));
-	if (size == 0)
-		goto fail;
-	response_body_file(res, fd, (off_t)first, (off_t)(last - first + 1),
-			   true);
+	if (size == 0) {
+		response_body_mem(res, "", 0);
+		goto nobody;
+	}
+	if (e->data != NULL)
+		response_body_mem(res, e->data + first, (size_t)(last - first + 1));
+	else
+		response_body_file(res, e->fd, (off_t)first,
+				   (off_t)(last - first + 1), owned);
 	return;
-fail:
-	close(fd);
+nobody:
+	if (owned && e->fd >= 0)
+		close(e->fd);
+}
+
+static time_t coarse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/* The file for x->path: from the cache when validated this second. */
+static void serve_path(struct exchange *x)
+{
+	const char *root = root_of(x);
+	time_t now = coarse_now();
+	const struct fc_entry *e = filecache_get(root, x->path, x->path_len, now);
+	char rel[PATH_MAX];
+	struct stat st;
+	int fd = -1, status;
+
+	if (e != NULL) {
+		serve_entry(x, e, false);
+		return;
+	}
+	status = resolve(x, rel, sizeof rel, &fd, &st);
+	if (status == 301) {
+		redirect_dir(x);
+	} else if (status) {
+		response_error(x->res, status);
+	} else {
+		e = filecache_put(root, x->path, x->path_len, fd, &st, rel, now);
+		if (e != NULL) {
+			serve_entry(x, e, false);
+		} else { /* not cacheable: answer from the open file */
+			struct fc_entry tmp = { .fd = fd };
+			filecache_describe(&tmp, &st, rel);
+			serve_entry(x, &tmp, true);
+		}
+	}
 }
 
 static void route_headers(struct exchange *x)
@@ -416,10 +463,6 @@ static void route_headers(struct exchange *x)
 
 void static_serve(struct exchange *x)
 {
-	char rel[PATH_MAX];
-	struct stat st;
-	int fd = -1, status;
-
 	if (x->path_len == 1 && x->path[0] == '*') {
 		/* OPTIONS * (RFC 9110 9.3.7): what the server supports. */
 		response_header(x->res, "Allow", "GET, HEAD");
@@ -428,13 +471,7 @@ void static_serve(struct exchange *x)
 		response_error(x->res, 405);
 		response_header(x->res, "Allow", "GET, HEAD");
 	} else {
-		status = resolve(x, rel, sizeof rel, &fd, &st);
-		if (status == 301)
-			redirect_dir(x);
-		else if (status)
-			response_error(x->res, status);
-		else
-			serve_file(x, fd, &st, rel);
+		serve_path(x);
 	}
 	route_headers(x);
 }

@@ -178,6 +178,17 @@ static int sys_fail(int fd, const char *what, const struct listen_addr *addr,
 	return -1;
 }
 
+/*
+ * How long the kernel keeps a connection that has sent no byte out of the
+ * accept queue.  A worker serves one connection at a time, so a silent
+ * connection that reaches it holds it for timeouts.header (and the lingering
+ * close after the 408).  With 1 s the kernel hands such connections over
+ * after the first SYN-ACK retransmission; 30 s (as Apache's AcceptFilter)
+ * keeps them in the kernel for the whole retransmission schedule.  A client
+ * that sends its request is accepted at once either way.
+ */
+#define DEFER_ACCEPT_SECS 30
+
 static int set_int_opt(int fd, int level, int name, int value)
 {
 	return setsockopt(fd, level, name, &value, sizeof(value));
@@ -229,7 +240,7 @@ int listener_open(const struct listen_addr *addr, int backlog, char *err,
 	if (listen(fd, backlog) != 0)
 		return sys_fail(fd, "listen", addr, err, errlen);
 	if (addr->family != AF_UNIX && addr->defer_accept &&
-	    set_int_opt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1) != 0)
+	    set_int_opt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, DEFER_ACCEPT_SECS) != 0)
 		return sys_fail(fd, "setsockopt TCP_DEFER_ACCEPT", addr, err,
 				errlen);
 	return fd;

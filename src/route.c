@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "handler.h"
+#include "metrics.h"
 #include "static.h"
+#include "status.h"
 
 static void unavailable_serve(struct exchange *x)
 {
@@ -23,8 +25,8 @@ const struct handler handlers[HANDLER_COUNT] = {
 	[HANDLER_STATIC] = { "static", static_serve },
 	[HANDLER_REDIRECT] = { "redirect", redirect_serve },
 	[HANDLER_RETURN] = { "return", return_serve },
-	[HANDLER_STATUS] = { "status", NULL },
-	[HANDLER_METRICS] = { "metrics", NULL },
+	[HANDLER_STATUS] = { "status", status_serve },
+	[HANDLER_METRICS] = { "metrics", metrics_serve },
 	[HANDLER_CGI] = { "cgi", NULL },
 	[HANDLER_MODULE] = { "module", NULL },
 	[HANDLER_UNAVAILABLE] = { "unavailable", unavailable_serve },

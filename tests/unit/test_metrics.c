@@ -1,0 +1,264 @@
+/*
+ * test_metrics.c -- Prometheus exposition: exact sample lines, cumulative
+ * histogram, accept-queue gauges from a real listening socket, and the
+ * whole text through the strict format checker (tests/integration/promcheck.py).
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "textbuf.h"
+#include "util.h"
+
+static struct scoreboard *sb;
+static char *buf;
+static size_t cap;
+
+static void setup(void)
+{
+	sb = scoreboard_create(3);
+	cr_assert_not_null(sb);
+	sb->generation = 4;
+	sb->start_time = 1700000000;
+	sb->reloads = 3;
+	sb->failed_reloads = 1;
+	sb->retired_bytes = 100;
+	sb->restart_reasons[SB_R_SIGNAL] = 2;
+	sb->restart_reasons[SB_R_RECYCLE] = 5;
+	sb->retired_stats.status[2] = 10;
+	sb->retired_stats.status[4] = 1;
+	sb->retired_stats.method[SB_M_GET] = 11;
+	sb->retired_stats.duration[0] = 10; /* <= 1 ms */
+	sb->retired_stats.duration[12] = 1; /* > 10 s */
+	sb->retired_stats.duration_sum_us = 12000000;
+	sb->retired_stats.head_timeouts = 4;
+	sb->retired_stats.parked = 99; /* a gauge: never folded */
+
+	sb->slots[0].state = SB_IDLE;
+	sb->slots[0].generation = 4;
+	sb->slots[0].bytes = 23;
+	sb_request_stats(&sb->slots[0], 200, SB_M_HEAD, 1500000); /* 2.5 s bucket */
+	sb_request_stats(&sb->slots[0], 503, SB_M_OTHER, 30000);  /* 50 ms bucket */
+	sb->slots[0].stats.parked = 2;
+	sb->slots[0].stats.keepalive_busy_closes = 6;
+	sb->slots[1].state = SB_WRITING;
+	sb->slots[1].generation = 4;
+	cap = metrics_buffer_size(2);
+	buf = malloc(cap + 1);
+	cr_assert_not_null(buf);
+}
+
+static void teardown(void)
+{
+	scoreboard_destroy(sb);
+	free(buf);
+}
+
+TestSuite(metrics, .init = setup, .fini = teardown);
+
+static char *render(const struct listener *ls, size_t nls)
+{
+	size_t n = metrics_render(sb, NULL, ls, nls, buf, cap);
+
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+#define expect_line(text, line) \
+	cr_expect(has_line(text, line), "missing line \"%s\" in:\n%s", line, text)
+
+Test(metrics, requests_by_class_and_method)
+{
+	char *t = render(NULL, 0);
+
+	expect_line(t, "# HELP prefork_httpd_requests_total Requests answered, by status class.");
+	expect_line(t, "# TYPE prefork_httpd_requests_total counter");
+	expect_line(t, "prefork_httpd_requests_total{class=\"1xx\"} 0");
+	expect_line(t, "prefork_httpd_requests_total{class=\"2xx\"} 11");
+	expect_line(t, "prefork_httpd_requests_total{class=\"4xx\"} 1");
+	expect_line(t, "prefork_httpd_requests_total{class=\"5xx\"} 1");
+	expect_line(t, "# TYPE prefork_httpd_requests_by_method_total counter");
+	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"GET\"} 11");
+	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"HEAD\"} 1");
+	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"other\"} 1");
+	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"DELETE\"} 0");
+}
+
+Test(metrics, histogram_is_cumulative)
+{
+	char *t = render(NULL, 0);
+	const char *h = "prefork_httpd_request_duration_seconds";
+	static const char *const want[] = {
+		"_bucket{le=\"0.001\"} 10", "_bucket{le=\"0.005\"} 10",
+		"_bucket{le=\"0.01\"} 10",  "_bucket{le=\"0.025\"} 10",
+		"_bucket{le=\"0.05\"} 11",  "_bucket{le=\"0.1\"} 11",
+		"_bucket{le=\"0.25\"} 11",  "_bucket{le=\"0.5\"} 11",
+		"_bucket{le=\"1\"} 11",	    "_bucket{le=\"2.5\"} 12",
+		"_bucket{le=\"5\"} 12",	    "_bucket{le=\"10\"} 12",
+		"_bucket{le=\"+Inf\"} 13",  "_sum 13.53",
+		"_count 13",
+	};
+	char line[128];
+
+	expect_line(t, "# TYPE prefork_httpd_request_duration_seconds histogram");
+	for (size_t i = 0; i < PH_ARRAY_LEN(want); i++) {
+		snprintf(line, sizeof(line), "%s%s", h, want[i]);
+		expect_line(t, line);
+	}
+}
+
+Test(metrics, server_counters_and_gauges)
+{
+	char *t = render(NULL, 0);
+
+	expect_line(t, "prefork_httpd_sent_bytes_total 123");
+	expect_line(t, "prefork_httpd_reloads_total 3");
+	expect_line(t, "prefork_httpd_reload_failures_total 1");
+	expect_line(t, "prefork_httpd_keepalive_busy_closes_total 6");
+	expect_line(t, "prefork_httpd_head_timeouts_total 4");
+	expect_line(t, "prefork_httpd_parked_connections 2");
+	expect_line(t, "prefork_httpd_generation 4");
+	expect_line(t, "prefork_httpd_draining 0");
+	expect_line(t, "prefork_httpd_start_time_seconds 1700000000");
+	expect_line(t, "# TYPE prefork_httpd_workers gauge");
+	expect_line(t, "prefork_httpd_workers{state=\"idle\"} 1");
+	expect_line(t, "prefork_httpd_workers{state=\"writing\"} 1");
+	expect_line(t, "prefork_httpd_workers{state=\"starting\"} 0");
+	expect_line(t, "prefork_httpd_workers{state=\"keepalive\"} 0");
+	expect_line(t, "prefork_httpd_worker_slots 3");
+	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"exit\"} 0");
+	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"signal\"} 2");
+	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"watchdog\"} 0");
+	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"recycle\"} 5");
+	cr_expect_null(strstr(t, "listen_queue"), "no listeners, no queue series");
+}
+
+/* A TCP listener on 127.0.0.1 with backlog 7 and two unaccepted clients. */
+static int tcp_listener(struct listener *l, int clients[2])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 7), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->addr.family = AF_INET;
+	snprintf(l->addr.text, sizeof(l->addr.text), "127.0.0.1:%u",
+		 (unsigned)ntohs(sin.sin_port));
+	for (int i = 0; i < 2; i++) {
+		clients[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert_geq(clients[i], 0);
+		cr_assert_eq(connect(clients[i], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	return fd;
+}
+
+Test(metrics, listen_queue_from_tcp_info)
+{
+	struct listener ls[2];
+	int clients[2];
+	char line[256];
+	unsigned depth = 0, limit = 0;
+
+	tcp_listener(&ls[0], clients);
+	memset(&ls[1], 0, sizeof(ls[1]));
+	ls[1].addr.family = AF_UNIX;
+	snprintf(ls[1].addr.text, sizeof(ls[1].addr.text), "unix:/tmp/x.sock");
+	ls[1].fd = -1;
+	cr_assert_eq(listener_queue(&ls[0], &depth, &limit), 0);
+	cr_expect_eq(depth, 2);
+	cr_expect_eq(limit, 7);
+	cr_expect_eq(listener_queue(&ls[1], &depth, &limit), -1);
+
+	char *t = render(ls, 2);
+	expect_line(t, "# TYPE prefork_httpd_listen_queue_depth gauge");
+	snprintf(line, sizeof(line),
+		 "prefork_httpd_listen_queue_depth{listener=\"%s\"} 2",
+		 ls[0].addr.text);
+	expect_line(t, line);
+	snprintf(line, sizeof(line),
+		 "prefork_httpd_listen_queue_limit{listener=\"%s\"} 7",
+		 ls[0].addr.text);
+	expect_line(t, line);
+	cr_expect_null(strstr(t, "unix:"), "unix listeners are skipped");
+	close(clients[0]);
+	close(clients[1]);
+	close(ls[0].fd);
+}
+
+/* The whole text through promcheck.py, when the source tree is known. */
+Test(metrics, strict_format_check)
+{
+	const char *src = getenv("top_srcdir");
+	char path[] = "/tmp/test_metrics.XXXXXX";
+	char cmd[1024];
+	struct listener l;
+	int clients[2];
+
+	if (src == NULL)
+		cr_skip_test("top_srcdir is not set (run through make check)");
+	tcp_listener(&l, clients);
+	snprintf(l.addr.text, sizeof(l.addr.text), "[::1]:80 \"odd\\name\"");
+	char *t = render(&l, 1);
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 '%s/tests/integration/promcheck.py' check '%s'",
+		 src, path);
+	int st = system(cmd);
+	unlink(path);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "promcheck failed on:\n%s", t);
+	cr_expect(strstr(t, "listener=\"[::1]:80 \\\"odd\\\\name\\\"\"") != NULL,
+		  "label value escaped");
+	close(clients[0]);
+	close(clients[1]);
+	close(l.fd);
+}
+
+Test(metrics, too_small_is_zero)
+{
+	cr_expect_eq(metrics_render(sb, NULL, NULL, 0, buf, 100), 0);
+}
+
+Test(metrics, seconds_formatting)
+{
+	char out[32];
+	struct textbuf b;
+	static const struct {
+		uint64_t us;
+		const char *want;
+	} cases[] = { { 0, "0" },	   { 1, "0.000001" }, { 1000, "0.001" },
+		      { 2500000, "2.5" }, { 10000000, "10" }, { 123456789, "123.456789" } };
+
+	for (size_t i = 0; i < PH_ARRAY_LEN(cases); i++) {
+		tb_init(&b, out, sizeof(out));
+		tb_us_as_seconds(&b, cases[i].us);
+		cr_expect_eq(tb_done(&b), strlen(cases[i].want));
+		cr_expect_eq(memcmp(out, cases[i].want, b.len), 0, "%llu -> %.*s",
+			     (unsigned long long)cases[i].us, (int)b.len, out);
+	}
+}

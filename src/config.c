@@ -1768,3 +1768,77 @@ void config_errors_free(struct config_errors *errs)
 	errs->count = 0;
 	errs->cap = 0;
 }
+
+/* ---- the key tables as a list of key paths (config_keys) ---- */
+
+/* The table a key's value is walked with, and how its path continues. */
+static const struct key *key_sub(const struct key *k, size_t *nsub,
+				 const char **join)
+{
+	*join = ".";
+	if (k->set == set_section) {
+		*nsub = k->nsub;
+		return k->sub;
+	}
+	if (k->set == set_log) {
+		bool access = k->off == offsetof(struct config, access_log);
+		*nsub = access ? PH_ARRAY_LEN(access_keys)
+			       : PH_ARRAY_LEN(error_keys);
+		return access ? access_keys : error_keys;
+	}
+	if (k->set == set_listen) {
+		*join = "[].";
+		*nsub = PH_ARRAY_LEN(listen_keys);
+		return listen_keys;
+	}
+	if (k->set == set_health) {
+		*nsub = PH_ARRAY_LEN(health_keys);
+		return health_keys;
+	}
+	if (k->set == set_acl) {
+		*nsub = PH_ARRAY_LEN(acl_keys);
+		return acl_keys;
+	}
+	if (k->set == set_admin) {
+		*nsub = PH_ARRAY_LEN(admin_keys);
+		return admin_keys;
+	}
+	if (k->set == set_routes) {
+		*join = "[].";
+		*nsub = PH_ARRAY_LEN(route_keys);
+		return route_keys;
+	}
+	if (k->set == set_kind) {
+		*nsub = kinds[k->off].nkeys;
+		return kinds[k->off].keys;
+	}
+	*nsub = 0;
+	return NULL;
+}
+
+static void keys_walk(const char *kp, const struct key *keys, size_t nkeys,
+		      void (*cb)(const char *keypath, void *arg), void *arg)
+{
+	char path[KP_MAX];
+
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct key *sub;
+		const char *join;
+		size_t nsub;
+		int n = snprintf(path, sizeof(path), "%s%s", kp, keys[i].name);
+
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		cb(path, arg);
+		sub = key_sub(&keys[i], &nsub, &join);
+		if (sub == NULL || (size_t)n + strlen(join) >= sizeof(path))
+			continue;
+		strcat(path, join);
+		keys_walk(path, sub, nsub, cb, arg);
+	}
+}
+
+void config_keys(void (*cb)(const char *keypath, void *arg), void *arg)
+{
+	keys_walk("", top_keys, PH_ARRAY_LEN(top_keys), cb, arg);
+}

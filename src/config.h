@@ -170,6 +170,17 @@ struct config *config_load_string(const char *name, const char *dir,
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
+/*
+ * Call cb once for every key the loader accepts, parents before their
+ * children, in table order.  Key paths join mapping keys with '.' and step
+ * into the entries of a list of mappings with "[]":
+ *   "listen", "listen[].address", "timeouts", "timeouts.header",
+ *   "routes", "routes[].prefix", "routes[].static", "routes[].static.root"
+ * Free-form mappings (a route's headers, a module's options) are one key.
+ * keypath is valid only during the call.
+ */
+void config_keys(void (*cb)(const char *keypath, void *arg), void *arg);
+
 /* Built-in defaults, as documented in docs/configuration.md. */
 #define CONFIG_DEFAULT_FILE SYSCONFDIR "/prefork-httpd/server.yaml"
 

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "master.h"
 #include "mime.h"
+#include "notify.h"
 #include "process.h"
 #include "scoreboard.h"
 #include "worker.h"
@@ -302,6 +303,7 @@ static void check_pending(struct master *m, int64_t now)
 	if (ready < g->wanted && !(ready > 0 && free_slots(m) == 0))
 		return;
 	m->pending = NULL;
+	notify_send("READY=1");
 	m->sb->reloads++;
 	retire_older(m, now);
 	log_info("generation %u serving: %u workers, %zu listeners; older "
@@ -342,7 +344,9 @@ static void reload(struct master *m, int64_t now)
 	struct gen *g = gen_free_entry(m);
 	char err[256];
 
+	notify_send("RELOADING=1");
 	if (cfg == NULL) {
+		notify_send("READY=1"); /* still serving the previous config */
 		log_config_errors(&errs);
 		log_error("reload: %zu error(s) in %s; still serving generation %u "
 			  "with the previous configuration",
@@ -352,6 +356,7 @@ static void reload(struct master *m, int64_t now)
 		return;
 	}
 	if (g == NULL || gen_listeners(m, g, cfg, err, sizeof(err)) < 0) {
+		notify_send("READY=1");
 		log_error("reload: %s; still serving generation %u",
 			  g ? err : "too many generations still retiring",
 			  m->cur->id);
@@ -454,6 +459,7 @@ static void begin_stop(struct master *m, int64_t now)
 	if (m->stopping)
 		return;
 	m->stopping = true;
+	notify_send("STOPPING=1");
 	m->sb->draining = 1;
 	m->drain_until = now + m->cur->cfg->timeouts.drain_delay_ms;
 	log_info("graceful stop: health answers 503 for %lld ms, then workers "
@@ -476,6 +482,8 @@ static void send_stop(struct master *m, int64_t now)
 static void fast_stop(struct master *m)
 {
 	log_info("fast stop: killing %zu workers", m->procs.cap);
+	if (!m->stopping)
+		notify_send("STOPPING=1");
 	m->stopping = true;
 	m->stop_sent = true;
 	m->drain_until = 0;
@@ -721,6 +729,7 @@ int master_run(const char *cfg_path, struct config *cfg)
 	log_info("%s %s started: %u workers, generation 1", PACKAGE_NAME,
 		 PACKAGE_VERSION, cfg->workers);
 	spawn_missing(&m, now_ms());
+	notify_send("READY=1");
 	master_loop(&m, &waitmask);
 
 	pid_file = m.pid_file ? strdup(m.pid_file) : NULL;

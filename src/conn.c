@@ -37,13 +37,16 @@
 #include "handler.h"
 #include "log.h"
 #include "path.h"
+#include "proxy.h"
+#include "realip.h"
 #include "request.h"
 #include "response.h"
 #include "scoreboard.h"
 #include "worker.h"
 
 #define HEAD_MAX 8192 /* serialized response head: status, fixed and extra headers */
-#define LINGER_MS 2000
+#define LINGER_MS 1000     /* at most this long in all */
+#define LINGER_QUIET_MS 250 /* ... and stop after this long without input */
 
 enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_STOP, WAIT_ERROR };
 enum serve_result { SERVE_KEEP, SERVE_CLOSE, SERVE_LINGER };
@@ -56,6 +59,11 @@ struct conn {
 	size_t len;         /* bytes in w->buf */
 	unsigned requests;  /* answered on this connection */
 	int64_t accepted_ms;
+	struct sockaddr_storage proxied; /* the client a PROXY header named */
+	struct sockaddr_storage real_ss; /* this request's client behind trusted proxies */
+	char real[SB_CLIENT_MAX];
+	const char *client; /* address text for this request's log line */
+	const struct sockaddr *client_sa;
 	size_t body_off;     /* next body byte in w->buf */
 	bool body_done;      /* the whole body was consumed */
 	bool body_failed;    /* it could not be: close after answering */
@@ -278,7 +286,7 @@ static void conn_log(struct conn *c, int64_t start)
 {
 	const struct request *q = &c->req;
 	struct access_entry e = {
-		.remote = c->remote,
+		.remote = c->client ? c->client : c->remote,
 		.method = q->method_name.p, .method_len = q->method_name.len,
 		.target = q->target.p, .target_len = q->target.len,
 		.http_major = q->http_major ? q->http_major : 1,
@@ -328,7 +336,7 @@ static bool want_keep_alive(struct conn *c)
 	    c->requests + 1 >= cfg->limits.keepalive_requests)
 		return false;
 	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
-		return false;
+		return false; /* end the connection so the worker can be recycled */
 	return true;
 }
 
@@ -604,6 +612,27 @@ static enum sb_method method_class(enum http_method m)
 	}
 }
 
+/*
+ * The client of this request: the peer (or the client a PROXY header
+ * named), or, when that peer is a trusted proxy, the address it forwarded
+ * (X-Forwarded-For / Forwarded).  Used for the log, the status and metrics
+ * allow-lists and CGI's REMOTE_ADDR.
+ */
+static void conn_client(struct conn *c, bool parsed)
+{
+	const struct config *cfg = c->w->cfg;
+
+	c->client = c->remote;
+	c->client_sa = c->peer;
+	if (parsed && cfg->ntrusted_proxies > 0 &&
+	    realip_resolve(&c->req, c->peer, cfg->trusted_proxies,
+			   cfg->ntrusted_proxies, &c->real_ss)) {
+		c->client_sa = (const struct sockaddr *)&c->real_ss;
+		peer_text(c->client_sa, c->real, sizeof(c->real));
+		c->client = c->real;
+	}
+}
+
 /* Answer a request whose head could not be read: c->req.error says what. */
 static void answer_error(struct conn *c)
 {
@@ -653,10 +682,11 @@ static enum serve_result serve_one(struct conn *c)
 	c->body_done = c->body_failed = c->continue_sent = false;
 	c->keep = c->stream_failed = false;
 	parsed = st == REQ_HEAD;
+	conn_client(c, parsed);
 	if (parsed) {
 		struct exchange x = {
 			.req = &c->req, .res = &c->res, .cfg = w->cfg,
-			.peer = c->peer, .worker = w, .conn = c,
+			.peer = c->client_sa, .worker = w, .conn = c,
 		};
 		sb_request_begin(w->slot, start, c->req.method_name.p,
 				 (size_t)(c->req.target.p + c->req.target.len -
@@ -692,6 +722,8 @@ static enum serve_result serve_one(struct conn *c)
 	if (c->keep && !c->res.close)
 		return SERVE_KEEP;
 	/* Unread input at close would reset the connection: linger first. */
+	if (c->req.error == 408)
+		return SERVE_CLOSE; /* a trickling client: nothing worth draining */
 	return c->req.error || c->len > c->req.head_len ? SERVE_LINGER
 							: SERVE_CLOSE;
 gone:
@@ -719,20 +751,56 @@ static void conn_shift(struct conn *c)
  */
 static void conn_linger(struct conn *c)
 {
-	int64_t deadline = now_ms() + LINGER_MS;
+	int64_t end = now_ms() + LINGER_MS;
 	bool timed_out;
 
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return;
 	for (;;) {
+		int64_t quiet = now_ms() + LINGER_QUIET_MS;
 		c->len = 0;
-		if (conn_recv(c, deadline, false, &timed_out) <= 0)
+		if (conn_recv(c, quiet < end ? quiet : end, false, &timed_out) <= 0)
 			return;
 	}
 }
 
+/*
+ * A listener with proxy_protocol: the balancer's PROXY header (v1 or v2)
+ * comes first and names the client.  It shares the first head's deadline.
+ * false: invalid, late or absent; close without answering (the spec says a
+ * receiver never guesses).
+ */
+static bool read_proxy_header(struct conn *c)
+{
+	int64_t deadline = c->accepted_ms + c->w->cfg->timeouts.header_ms;
+	struct proxy_info pi;
+	size_t used = 0;
+	bool timed_out;
+
+	for (;;) {
+		enum proxy_status st = proxy_parse(c->w->buf, c->len, &pi, &used);
+		if (st == PROXY_OK)
+			break;
+		if (st == PROXY_INVALID) {
+			log_info("client %s: invalid PROXY protocol header", c->remote);
+			return false;
+		}
+		if (conn_recv(c, deadline, false, &timed_out) <= 0)
+			return false;
+	}
+	memmove(c->w->buf, c->w->buf + used, c->len - used);
+	c->len -= used;
+	if (!pi.local) { /* LOCAL / UNKNOWN: the balancer itself, keep the peer */
+		c->proxied = pi.src;
+		c->peer = (const struct sockaddr *)&c->proxied;
+		peer_text(c->peer, c->remote, sizeof(c->remote));
+		sb_set_client(c->w->slot, c->remote);
+	}
+	return true;
+}
+
 void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
-		socklen_t peerlen)
+		socklen_t peerlen, bool proxy_protocol)
 {
 	struct conn *c = &(struct conn){
 		.w = w, .fd = fd, .peer = (const struct sockaddr *)peer,
@@ -752,6 +820,9 @@ void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
 				    .body_bytes = w->cfg->limits.body_bytes,
 			    });
 	response_init(&c->res, w->hbuf, w->hbufcap);
+	r = SERVE_CLOSE;
+	if (proxy_protocol && !read_proxy_header(c))
+		goto out;
 	for (;;) {
 		r = serve_one(c);
 		if (r != SERVE_KEEP)
@@ -763,6 +834,7 @@ void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	}
 	if (r == SERVE_LINGER)
 		conn_linger(c);
+out:
 	if (close(fd) < 0)
 		log_errno(LOG_INFO, "close(client %s)", c->remote);
 }

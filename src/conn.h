@@ -9,11 +9,13 @@
 #ifndef PH_CONN_H
 #define PH_CONN_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct worker;
 
+/* proxy_protocol: a PROXY v1/v2 header must come first (see conn.c). */
 void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
-		socklen_t peerlen);
+		socklen_t peerlen, bool proxy_protocol);
 
 #endif

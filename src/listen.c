@@ -16,10 +16,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -244,4 +246,79 @@ int listener_open(const struct listen_addr *addr, int backlog, char *err,
 		return sys_fail(fd, "setsockopt TCP_DEFER_ACCEPT", addr, err,
 				errlen);
 	return fd;
+}
+
+int listener_text(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(out, cap, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(out, cap, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)&ss;
+		snprintf(out, cap, "unix:%s", sun->sun_path);
+	} else {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return 0;
+}
+
+static bool inherit_one(struct listener *l, int fd)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		return false;
+	len = sizeof(listening);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    !listening)
+		return false;
+	if (listener_text(fd, l->addr.text, sizeof(l->addr.text)) < 0)
+		return false;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return false;
+	l->fd = fd;
+	return true;
+}
+
+size_t listeners_inherit(struct listener *out, size_t cap)
+{
+	const char *env = getenv(LISTEN_ENV);
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+	size_t n = 0;
+
+	for (const char *p = env; p && *p && n < cap;) {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		if (end != p && *end == '=' && fd >= 3 && fd < 65536 &&
+		    inherit_one(&out[n], (int)fd))
+			n++;
+		p = strchr(p, ';');
+		p = p ? p + 1 : NULL;
+	}
+	if (fds && pid && strtol(pid, NULL, 10) == (long)getpid()) {
+		long count = strtol(fds, NULL, 10);
+		for (long i = 0; i < count && n < cap; i++)
+			if (inherit_one(&out[n], (int)(3 + i)))
+				n++;
+	}
+	unsetenv(LISTEN_ENV);
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	return n;
 }

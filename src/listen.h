@@ -47,4 +47,18 @@ struct listener {
 int listener_open(const struct listen_addr *addr, int backlog,
 		  char *err, size_t errlen);
 
+/* The environment variable that hands listeners to a new binary (USR2). */
+#define LISTEN_ENV "PREFORK_HTTPD_LISTENERS"
+
+/*
+ * Listening sockets handed over by a previous master (LISTEN_ENV:
+ * "fd=text;fd=text") or by systemd socket activation (LISTEN_FDS and
+ * LISTEN_PID, fds from 3, identified by getsockname).  Fills out (up to
+ * cap) with CLOEXEC set again, unsets the variables, returns the count.
+ */
+size_t listeners_inherit(struct listener *out, size_t cap);
+
+/* The canonical text of a bound socket's address ("127.0.0.1:8080"). */
+int listener_text(int fd, char *out, size_t cap);
+
 #endif

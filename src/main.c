@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "master.h"
 
 #ifndef BUILD_OPTIONS
@@ -106,6 +107,14 @@ static int send_signal(const char *cfg_path, const char *verb)
 		config_free(cfg);
 		return 1;
 	}
+	char ctl[4096];
+	control_path(cfg->pid_file, ctl, sizeof(ctl));
+	int rc = control_request(ctl, verb, sig == SIGHUP ? 65000 : 10000);
+	if (rc >= 0) {
+		config_free(cfg);
+		return rc;
+	}
+	/* No control socket (an older master?): a plain signal, no outcome. */
 	pid = read_pid(cfg->pid_file);
 	if (pid > 0 && kill((pid_t)pid, sig) < 0) {
 		fprintf(stderr, "%s: kill(%ld) from pid file %s: %s%s\n", PACKAGE_NAME,
@@ -163,5 +172,5 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
-	return master_run(cfg_path, cfg);
+	return master_run(cfg_path, cfg, argv);
 }

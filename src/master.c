@@ -18,6 +18,7 @@
  * is gone.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -29,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "mime.h"
@@ -70,8 +72,26 @@ struct master {
 	int64_t respawn_at;
 	int64_t backoff_ms;
 	int64_t next_watchdog;
-	const char *pid_file;
+	char pid_file[PATH_MAX]; /* "" for none; "X.oldbin" after an upgrade */
+	int ctl_fd;
+	char ctl_path[PATH_MAX];
+	struct waiter {
+		int fd;
+		uint32_t gen;
+		int64_t deadline;
+	} waiters[8];
+	size_t nwaiters;
+	struct listener inherited[MAX_OPEN]; /* handed over at start */
+	size_t ninherited;
+	char exe[PATH_MAX];
+	char **argv;
+	pid_t upgrade_pid; /* the new master started by USR2 */
+	bool upgraded;     /* a new master took over the listeners */
+	pid_t recycle_old, recycle_new;
+	int ctl_client; /* the control connection being answered, or -1 */
 };
+
+#define RELOAD_WAIT_MS 60000
 
 static volatile sig_atomic_t sig_pending[NSIG];
 
@@ -128,15 +148,32 @@ static struct listener *open_find(struct master *m, const char *text)
 	return NULL;
 }
 
-static void listener_close(struct listener *l)
+static void listener_close(struct listener *l, bool unlink_path)
 {
 	if (close(l->fd) < 0)
 		log_errno(LOG_WARN, "close(listener %s)", l->addr.text);
-	if (l->addr.family == AF_UNIX) {
+	if (unlink_path && l->addr.family == AF_UNIX) {
 		const char *path = l->addr.text + strlen("unix:");
 		if (unlink(path) < 0 && errno != ENOENT)
 			log_errno(LOG_WARN, "unlink(\"%s\")", path);
 	}
+}
+
+/* Use a socket handed over at start for addr, if there is one. */
+static bool take_inherited(struct master *m, const struct listen_addr *a)
+{
+	for (size_t i = 0; i < m->ninherited; i++) {
+		if (strcmp(m->inherited[i].addr.text, a->text) != 0 ||
+		    m->nopen >= MAX_OPEN)
+			continue;
+		m->open[m->nopen].addr = *a;
+		m->open[m->nopen].fd = m->inherited[i].fd;
+		m->nopen++;
+		m->inherited[i] = m->inherited[--m->ninherited];
+		log_info("using inherited listener %s", a->text);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -157,7 +194,9 @@ static int gen_listeners(struct master *m, struct gen *g,
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		const struct listen_addr *a = &cfg->listen[i];
 		struct listener *l = open_find(m, a->text);
-		if (l == NULL) {
+		if (l == NULL && take_inherited(m, a)) {
+			l = &m->open[m->nopen - 1];
+		} else if (l == NULL) {
 			int fd = m->nopen < MAX_OPEN
 				     ? listener_open(a, cfg->backlog, err, errlen)
 				     : -1;
@@ -180,7 +219,7 @@ static int gen_listeners(struct master *m, struct gen *g,
 	return 0;
 fail:
 	while (m->nopen > first_new)
-		listener_close(&m->open[--m->nopen]);
+		listener_close(&m->open[--m->nopen], true);
 	free(g->ls);
 	g->ls = NULL;
 	return -1;
@@ -206,7 +245,7 @@ static void close_unused_listeners(struct master *m)
 			continue;
 		}
 		log_info("closing listener %s", m->open[i].addr.text);
-		listener_close(&m->open[i]);
+		listener_close(&m->open[i], !m->upgraded);
 		m->open[i] = m->open[--m->nopen];
 	}
 }
@@ -237,15 +276,18 @@ static void collect_generations(struct master *m)
 		close_unused_listeners(m);
 }
 
-static void spawn_missing(struct master *m, int64_t now)
+/* Fork one worker of the current generation. */
+static struct proc *spawn_one(struct master *m)
 {
 	struct gen *g = m->cur;
-	int close_fds[MAX_OPEN + 1];
+	int close_fds[MAX_OPEN + 3 + 8];
 	size_t nclose = 0;
 
-	if (m->stopping || m->workers_stopped || now < m->respawn_at)
-		return;
 	close_fds[nclose++] = m->wake[0];
+	close_fds[nclose++] = m->ctl_fd;
+	close_fds[nclose++] = m->ctl_client;
+	for (size_t i = 0; i < m->nwaiters; i++)
+		close_fds[nclose++] = m->waiters[i].fd;
 	for (size_t i = 0; i < m->nopen; i++)
 		if (!gen_uses_fd(g, m->open[i].fd))
 			close_fds[nclose++] = m->open[i].fd;
@@ -255,11 +297,62 @@ static void spawn_missing(struct master *m, int64_t now)
 		.notify_fd = m->wake[1], .close_fds = close_fds,
 		.nclose_fds = nclose,
 	};
-	while (proc_count(&m->procs, g->id, false) < g->wanted) {
-		if (proc_spawn(&m->procs, &a) == NULL) {
+	return proc_spawn(&m->procs, &a);
+}
+
+static void spawn_missing(struct master *m, int64_t now)
+{
+	if (m->stopping || m->workers_stopped || now < m->respawn_at)
+		return;
+	while (proc_count(&m->procs, m->cur->id, false) < m->cur->wanted) {
+		if (spawn_one(m) == NULL) {
 			m->respawn_at = now + BACKOFF_MAX_MS / 10;
 			return;
 		}
+	}
+}
+
+static bool proc_ready(const struct master *m, const struct proc *p)
+{
+	enum sb_state st = sb_get_state(&m->sb->slots[p->slot]);
+
+	return st != SB_STARTING && st != SB_EMPTY;
+}
+
+/*
+ * max_requests_per_worker: one worker at a time, and its replacement is
+ * started first; the old one is told to stop once the new one is ready.
+ */
+static void recycle(struct master *m, int64_t now)
+{
+	if (m->recycle_old != 0) {
+		struct proc *old = proc_find(&m->procs, m->recycle_old);
+		struct proc *new = proc_find(&m->procs, m->recycle_new);
+		if (old == NULL || new == NULL || proc_ready(m, new)) {
+			if (old != NULL && !old->retiring) {
+				proc_retire(old, CTL_QUIT, now,
+					    m->cur->cfg->timeouts.graceful_ms);
+				m->sb->restart_reasons[SB_R_RECYCLE]++;
+			}
+			m->recycle_old = m->recycle_new = 0;
+		}
+		return;
+	}
+	if (m->stopping || m->pending != NULL)
+		return;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct proc *p = &m->procs.p[i];
+		if (p->pid == 0 || p->retiring || p->generation != m->cur->id ||
+		    !__atomic_load_n(&m->sb->slots[p->slot].recycle, __ATOMIC_RELAXED))
+			continue;
+		struct proc *n = spawn_one(m);
+		if (n == NULL)
+			return;
+		log_info("recycling worker %d (pid %d): replacement pid %d",
+			 p->slot, (int)p->pid, (int)n->pid);
+		m->recycle_old = p->pid;
+		m->recycle_new = n->pid;
+		return;
 	}
 }
 
@@ -284,6 +377,34 @@ static void retire_older(struct master *m, int64_t now)
 	}
 }
 
+/*
+ * Answer the `-s reload` clients: "ok" once their generation serves (or
+ * was superseded by a newer one that serves), an error when it did not
+ * come up in time.
+ */
+static void answer_waiters(struct master *m, int64_t now)
+{
+	char msg[200];
+
+	for (size_t i = 0; i < m->nwaiters;) {
+		struct waiter *w = &m->waiters[i];
+		if (m->pending == NULL && m->cur->id >= w->gen) {
+			snprintf(msg, sizeof(msg), "ok: generation %u serving\n",
+				 m->cur->id);
+		} else if (now >= w->deadline) {
+			snprintf(msg, sizeof(msg),
+				 "error: generation %u did not start serving within "
+				 "%d s; the previous generation goes on serving\n",
+				 w->gen, RELOAD_WAIT_MS / 1000);
+		} else {
+			i++;
+			continue;
+		}
+		control_reply(w->fd, msg);
+		*w = m->waiters[--m->nwaiters];
+	}
+}
+
 /* Once the new generation's workers are ready, retire the older ones. */
 static void check_pending(struct master *m, int64_t now)
 {
@@ -294,10 +415,7 @@ static void check_pending(struct master *m, int64_t now)
 		return;
 	for (size_t i = 0; i < m->procs.cap; i++) {
 		const struct proc *p = &m->procs.p[i];
-		if (p->pid == 0 || p->generation != g->id)
-			continue;
-		enum sb_state st = sb_get_state(&m->sb->slots[p->slot]);
-		if (st != SB_STARTING && st != SB_EMPTY)
+		if (p->pid != 0 && p->generation == g->id && proc_ready(m, p))
 			ready++;
 	}
 	if (ready < g->wanted && !(ready > 0 && free_slots(m) == 0))
@@ -309,6 +427,7 @@ static void check_pending(struct master *m, int64_t now)
 	log_info("generation %u serving: %u workers, %zu listeners; older "
 		 "generations retiring",
 		 g->id, ready, g->nls);
+	answer_waiters(m, now);
 }
 
 static void log_config_errors(const struct config_errors *errs)
@@ -336,8 +455,22 @@ static unsigned wanted_workers(const struct master *m, const struct config *cfg)
 	return cfg->workers;
 }
 
-/* SIGHUP: parse the file beside the running config; switch only if valid. */
-static void reload(struct master *m, int64_t now)
+/* Join the config errors into msg ("error: ...\n" then one per line). */
+static void errors_text(const struct config_errors *errs, const char *head,
+			char *msg, size_t cap)
+{
+	size_t n = (size_t)snprintf(msg, cap, "error: %s\n", head);
+
+	for (size_t i = 0; i < errs->count && n < cap; i++)
+		n += (size_t)snprintf(msg + n, cap - n, "%s\n", errs->msg[i]);
+}
+
+/*
+ * SIGHUP: parse the file beside the running config; switch only if valid.
+ * Returns 0 when a new generation is starting, -1 (with the reason in msg,
+ * when given) when the running one stays alone.
+ */
+static int reload(struct master *m, int64_t now, char *msg, size_t cap)
 {
 	struct config_errors errs = { 0 };
 	struct config *cfg = config_load(m->cfg_path, &errs);
@@ -351,18 +484,25 @@ static void reload(struct master *m, int64_t now)
 		log_error("reload: %zu error(s) in %s; still serving generation %u "
 			  "with the previous configuration",
 			  errs.count, m->cfg_path, m->cur->id);
+		if (msg)
+			errors_text(&errs, "configuration refused; the previous "
+					   "one goes on serving", msg, cap);
 		config_errors_free(&errs);
 		m->sb->failed_reloads++;
-		return;
+		return -1;
 	}
 	if (g == NULL || gen_listeners(m, g, cfg, err, sizeof(err)) < 0) {
 		notify_send("READY=1");
 		log_error("reload: %s; still serving generation %u",
 			  g ? err : "too many generations still retiring",
 			  m->cur->id);
+		if (msg)
+			snprintf(msg, cap, "error: %s; the previous configuration "
+				 "goes on serving\n",
+				 g ? err : "too many generations still retiring");
 		config_free(cfg);
 		m->sb->failed_reloads++;
-		return;
+		return -1;
 	}
 	if (cfg->max_workers != m->sb->nslots)
 		log_warn("reload: max_workers is fixed at start (%u); a new "
@@ -381,6 +521,98 @@ static void reload(struct master *m, int64_t now)
 		 g->wanted, m->cfg_path);
 	spawn_missing(m, now);
 	collect_generations(m);
+	return 0;
+}
+
+/* The pid file and control socket move aside for the new master. */
+static void rename_aside(struct master *m, bool back)
+{
+	static const char suffix[] = ".oldbin";
+	char to[sizeof(m->pid_file)], ctl[sizeof(m->ctl_path)];
+	size_t n = strlen(m->pid_file);
+
+	if (n == 0 || n + sizeof(suffix) > sizeof(to))
+		return;
+	memcpy(to, m->pid_file, n + 1);
+	if (back && n > sizeof(suffix) - 1) /* m->pid_file is "X.oldbin" */
+		to[n - (sizeof(suffix) - 1)] = '\0';
+	else
+		memcpy(to + n, suffix, sizeof(suffix));
+	if (rename(m->pid_file, to) < 0)
+		log_errno(LOG_WARN, "rename(\"%s\", \"%s\")", m->pid_file, to);
+	memcpy(m->pid_file, to, strlen(to) + 1);
+	if (m->ctl_fd < 0)
+		return;
+	control_path(m->pid_file, ctl, sizeof(ctl));
+	if (rename(m->ctl_path, ctl) < 0)
+		log_errno(LOG_WARN, "rename(\"%s\", \"%s\")", m->ctl_path, ctl);
+	memcpy(m->ctl_path, ctl, strlen(ctl) + 1);
+}
+
+/* In the child: keep the listeners across exec and name them. */
+_Noreturn static void exec_new_binary(struct master *m)
+{
+	char env[MAX_OPEN * (LISTEN_TEXT_MAX + 16)];
+	size_t n = 0;
+	sigset_t none;
+
+	env[0] = '\0';
+	for (size_t i = 0; i < m->nopen && n < sizeof(env); i++) {
+		if (fcntl(m->open[i].fd, F_SETFD, 0) < 0)
+			log_errno(LOG_ERROR, "fcntl(listener %s)", m->open[i].addr.text);
+		n += (size_t)snprintf(env + n, sizeof(env) - n, "%d=%s;",
+				      m->open[i].fd, m->open[i].addr.text);
+	}
+	setenv(LISTEN_ENV, env, 1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execv(m->exe, m->argv);
+	log_errno(LOG_ERROR, "execv(\"%s\")", m->exe);
+	_exit(127);
+}
+
+/*
+ * USR2: start the binary on disk again with the listening sockets; this
+ * master and its workers go on serving beside it until told QUIT (or WINCH
+ * to stop only the workers, keeping a way back).
+ */
+static int upgrade(struct master *m, char *msg, size_t cap)
+{
+	pid_t pid;
+
+	if (m->upgrade_pid != 0) {
+		snprintf(msg, cap, "error: an upgrade is already running (pid %d)\n",
+			 (int)m->upgrade_pid);
+		return -1;
+	}
+	if (m->exe[0] == '\0') {
+		snprintf(msg, cap, "error: the path of the binary is unknown\n");
+		return -1;
+	}
+	rename_aside(m, false);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(msg, cap, "error: fork: %s\n", strerror(errno));
+		rename_aside(m, true);
+		return -1;
+	}
+	if (pid == 0)
+		exec_new_binary(m);
+	m->upgrade_pid = pid;
+	m->upgraded = true;
+	log_info("upgrade: started %s as pid %d; this master stays until QUIT",
+		 m->exe, (int)pid);
+	snprintf(msg, cap, "ok: new master pid %d\n", (int)pid);
+	return 0;
+}
+
+static void upgrade_failed(struct master *m, const char *why)
+{
+	log_error("upgrade: the new master (pid %d) %s; this master goes on",
+		  (int)m->upgrade_pid, why);
+	m->upgrade_pid = 0;
+	m->upgraded = false;
+	rename_aside(m, true);
 }
 
 static void reap(struct master *m, int64_t now)
@@ -393,21 +625,29 @@ static void reap(struct master *m, int64_t now)
 				log_errno(LOG_ERROR, "waitpid");
 			return;
 		}
+		char why[96];
+		proc_status_text(status, why, sizeof(why));
+		if (pid == m->upgrade_pid) {
+			upgrade_failed(m, why);
+			continue;
+		}
 		struct proc *p = proc_find(&m->procs, pid);
 		if (p == NULL)
 			continue;
-		char why[96];
-		proc_status_text(status, why, sizeof(why));
 		bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		int64_t lived = now - p->started_ms;
 		if (p->retiring || m->stopping) {
 			log_debug("worker %d (pid %d) %s", p->slot, (int)pid, why);
 		} else if (clean) {
-			log_info("worker %d (pid %d) recycled", p->slot, (int)pid);
+			log_warn("worker %d (pid %d) exited on its own", p->slot,
+				 (int)pid);
 			m->sb->restarts++;
+			m->sb->restart_reasons[SB_R_EXIT]++;
 		} else {
 			log_warn("worker %d (pid %d) %s", p->slot, (int)pid, why);
 			m->sb->restarts++;
+			m->sb->restart_reasons[p->watchdog ? SB_R_WATCHDOG
+				: WIFSIGNALED(status) ? SB_R_SIGNAL : SB_R_EXIT]++;
 			if (lived < CRASH_WINDOW_MS) {
 				m->backoff_ms = m->backoff_ms ? m->backoff_ms * 2 : BACKOFF_MIN_MS;
 				if (m->backoff_ms > BACKOFF_MAX_MS)
@@ -450,6 +690,7 @@ static void enforce_deadlines(struct master *m, int64_t now)
 		log_warn("worker %d (pid %d) killed after %.1fs in handler: %s from %s",
 			 p->slot, (int)p->pid, (double)(now - start) / 1000.0,
 			 s->request, s->client);
+		p->watchdog = true;
 		kill(p->pid, SIGKILL);
 	}
 }
@@ -533,6 +774,55 @@ static void stop_workers_only(struct master *m, int64_t now)
 	log_info("workers stopping (WINCH); the master stays until HUP or a stop");
 }
 
+/* One command from the control socket. */
+static void control_command(struct master *m, int fd, const char *verb,
+			    int64_t now)
+{
+	char msg[8192];
+
+	if (strcmp(verb, "reload") == 0) {
+		if (m->stopping) {
+			control_reply(fd, "error: the server is stopping\n");
+		} else if (reload(m, now, msg, sizeof(msg)) < 0) {
+			control_reply(fd, msg);
+		} else if (m->nwaiters == PH_ARRAY_LEN(m->waiters)) {
+			control_reply(fd, "ok: reload started (too many waiting clients)\n");
+		} else {
+			m->waiters[m->nwaiters++] = (struct waiter){
+				fd, m->cur->id, now + RELOAD_WAIT_MS };
+			check_pending(m, now);
+		}
+		return;
+	}
+	if (strcmp(verb, "stop") == 0 || strcmp(verb, "quit") == 0) {
+		if (m->stopping && strcmp(verb, "stop") == 0)
+			fast_stop(m);
+		begin_stop(m, now);
+		control_reply(fd, "ok: stopping\n");
+	} else if (strcmp(verb, "reopen") == 0) {
+		reopen_logs(m);
+		control_reply(fd, "ok: log files reopened\n");
+	} else if (strcmp(verb, "upgrade") == 0) {
+		upgrade(m, msg, sizeof(msg));
+		control_reply(fd, msg);
+	} else {
+		snprintf(msg, sizeof(msg), "error: unknown command \"%.64s\"\n", verb);
+		control_reply(fd, msg);
+	}
+}
+
+static void handle_control(struct master *m, int64_t now)
+{
+	char verb[64];
+	int fd;
+
+	while ((fd = control_accept(m->ctl_fd, verb, sizeof(verb))) >= 0) {
+		m->ctl_client = fd; /* workers forked meanwhile must not keep it */
+		control_command(m, fd, verb, now);
+		m->ctl_client = -1;
+	}
+}
+
 static void handle_signals(struct master *m, int64_t now)
 {
 	if (take_signal(SIGCHLD))
@@ -550,7 +840,7 @@ static void handle_signals(struct master *m, int64_t now)
 	if (m->stopping)
 		return;
 	if (take_signal(SIGHUP))
-		reload(m, now);
+		reload(m, now, NULL, 0);
 	if (take_signal(SIGUSR1))
 		reopen_logs(m);
 	if (take_signal(SIGTTIN))
@@ -559,8 +849,11 @@ static void handle_signals(struct master *m, int64_t now)
 		resize(m, -1, now);
 	if (take_signal(SIGWINCH))
 		stop_workers_only(m, now);
-	if (take_signal(SIGUSR2))
-		log_warn("binary upgrade (USR2) is not available in this build");
+	if (take_signal(SIGUSR2)) {
+		char msg[256];
+		if (upgrade(m, msg, sizeof(msg)) < 0)
+			log_error("upgrade: %s", msg);
+	}
 }
 
 static bool any_proc(const struct master *m)
@@ -585,8 +878,11 @@ static int next_timeout(const struct master *m, int64_t now)
 		if (p->pid != 0 && p->kill_at_ms && p->kill_at_ms < t)
 			t = p->kill_at_ms;
 	}
-	if (m->pending != NULL && now + 50 < t)
+	if ((m->pending != NULL || m->recycle_old != 0) && now + 50 < t)
 		t = now + 50; /* a crashed booting worker shows up as SIGCHLD anyway */
+	for (size_t i = 0; i < m->nwaiters; i++)
+		if (m->waiters[i].deadline < t)
+			t = m->waiters[i].deadline;
 	t -= now;
 	return t < 0 ? 0 : (int)t;
 }
@@ -604,16 +900,23 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 	for (;;) {
 		int64_t now = now_ms();
 		int timeout = next_timeout(m, now);
-		struct pollfd pfd = { .fd = m->wake[0], .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = m->wake[0], .events = POLLIN },
+			{ .fd = m->ctl_fd, .events = POLLIN },
+		};
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000L };
 
-		if (ppoll(&pfd, 1, &ts, waitmask) < 0 && errno != EINTR)
+		if (ppoll(pfd, 2, &ts, waitmask) < 0 && errno != EINTR)
 			log_errno(LOG_ERROR, "ppoll");
-		if (pfd.revents)
+		if (pfd[0].revents)
 			drain_wake_pipe(m);
 		now = now_ms();
 		handle_signals(m, now);
+		if (pfd[1].revents)
+			handle_control(m, now);
 		check_pending(m, now);
+		answer_waiters(m, now);
+		recycle(m, now);
 		send_stop(m, now);
 		enforce_deadlines(m, now);
 		collect_generations(m);
@@ -687,9 +990,16 @@ static int master_start(struct master *m, struct config *cfg)
 		return -1;
 	if (mime_load("/etc/mime.types") < 0)
 		log_debug("no /etc/mime.types; using the built-in types");
+	m->ninherited = listeners_inherit(m->inherited, MAX_OPEN);
 	if (gen_listeners(m, g, cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return -1;
+	}
+	while (m->ninherited > 0) {
+		struct listener *l = &m->inherited[--m->ninherited];
+		log_warn("inherited listener %s is not in the configuration; "
+			 "closing it", l->addr.text);
+		close(l->fd);
 	}
 	m->sb = scoreboard_create(cfg->max_workers);
 	if (m->sb == NULL || proc_table_init(&m->procs, cfg->max_workers) < 0)
@@ -701,7 +1011,13 @@ static int master_start(struct master *m, struct config *cfg)
 	}
 	if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0)
 		return -1;
-	m->pid_file = cfg->pid_file;
+	if (cfg->pid_file) {
+		snprintf(m->pid_file, sizeof(m->pid_file), "%s", cfg->pid_file);
+		control_path(cfg->pid_file, m->ctl_path, sizeof(m->ctl_path));
+		m->ctl_fd = control_listen(m->ctl_path);
+		if (m->ctl_fd < 0)
+			log_warn("no control socket: `-s reload` falls back to signals");
+	}
 	g->id = m->next_id = 1;
 	g->cfg = cfg;
 	g->wanted = cfg->workers;
@@ -710,17 +1026,21 @@ static int master_start(struct master *m, struct config *cfg)
 	return 0;
 }
 
-int master_run(const char *cfg_path, struct config *cfg)
+int master_run(const char *cfg_path, struct config *cfg, char **argv)
 {
-	struct master m = { .cfg_path = cfg_path, .wake = { -1, -1 } };
+	struct master m = { .cfg_path = cfg_path, .wake = { -1, -1 },
+			    .ctl_fd = -1, .argv = argv, .ctl_client = -1 };
 	sigset_t waitmask;
-	char *pid_file;
+	ssize_t n;
+	bool upgraded_from = getenv(LISTEN_ENV) != NULL;
 
 	log_set_role("master", -1);
 	signals_setup(&waitmask);
+	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);
+	m.exe[n > 0 ? n : 0] = '\0';
 	if (master_start(&m, cfg) < 0) {
 		while (m.nopen > 0)
-			listener_close(&m.open[--m.nopen]);
+			listener_close(&m.open[--m.nopen], true);
 		config_free(cfg);
 		return 2;
 	}
@@ -729,18 +1049,25 @@ int master_run(const char *cfg_path, struct config *cfg)
 	log_info("%s %s started: %u workers, generation 1", PACKAGE_NAME,
 		 PACKAGE_VERSION, cfg->workers);
 	spawn_missing(&m, now_ms());
+	if (upgraded_from != 0) /* under systemd, the unit follows us */
+		notify_mainpid(getpid());
 	notify_send("READY=1");
 	master_loop(&m, &waitmask);
 
-	pid_file = m.pid_file ? strdup(m.pid_file) : NULL;
 	while (m.nopen > 0)
-		listener_close(&m.open[--m.nopen]);
+		listener_close(&m.open[--m.nopen], !m.upgraded);
 	for (size_t i = 0; i < MAX_GENS; i++)
 		if (m.gens[i].id != 0)
 			gen_free(&m.gens[i]);
-	if (pid_file)
-		remove_pid_file(pid_file);
-	free(pid_file);
+	for (size_t i = 0; i < m.nwaiters; i++)
+		control_reply(m.waiters[i].fd, "error: the server stopped\n");
+	if (m.ctl_fd >= 0) {
+		close(m.ctl_fd);
+		if (unlink(m.ctl_path) < 0)
+			log_errno(LOG_WARN, "unlink(\"%s\")", m.ctl_path);
+	}
+	if (m.pid_file[0] != '\0')
+		remove_pid_file(m.pid_file);
 	log_info("stopped");
 	log_close();
 	free(m.procs.p);

@@ -23,6 +23,7 @@ struct proc {
 	int64_t started_ms;
 	bool retiring;      /* told to stop */
 	int64_t kill_at_ms; /* retiring: SIGKILL at this time (0: none) */
+	bool watchdog;      /* killed by the watchdog */
 };
 
 struct proc_table {

@@ -67,6 +67,7 @@ struct sb_slot {
 	int64_t req_start_ms;   /* start of the request in hand, 0 when none */
 	char client[SB_CLIENT_MAX];
 	char request[SB_REQUEST_MAX]; /* "GET /path HTTP/1.1", truncated */
+	uint32_t recycle;       /* the worker asks to be replaced (max_requests) */
 	struct sb_stats stats;
 };
 

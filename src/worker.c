@@ -253,8 +253,23 @@ static void accept_one(struct worker *w, const struct listener *l)
 	};
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		log_errno(LOG_INFO, "setsockopt(SO_SNDTIMEO)");
-	conn_serve(w, fd, &ss, sl);
+	conn_serve(w, fd, &ss, sl, l->addr.proxy_protocol);
 	sb_set_state(w->slot, SB_IDLE);
+}
+
+/*
+ * max_requests_per_worker reached: ask the master for a replacement and go
+ * on serving until it tells us to stop, so that capacity never dips.
+ */
+static void ask_recycle(struct worker *w)
+{
+	char wake = 'x';
+
+	log_info("asking to be recycled after %llu requests",
+		 (unsigned long long)w->requests);
+	__atomic_store_n(&w->slot->recycle, 1u, __ATOMIC_RELAXED);
+	if (write(w->notify_fd, &wake, 1) < 0 && errno != EAGAIN)
+		log_errno(LOG_WARN, "write(master wake pipe)");
 }
 
 /*
@@ -294,11 +309,9 @@ _Noreturn void worker_run(struct worker *w)
 				drain_backlog(w);
 			worker_exit(w, 0);
 		}
-		if (w->max_requests && w->requests >= w->max_requests) {
-			log_info("recycling after %llu requests",
-				 (unsigned long long)w->requests);
-			worker_exit(w, 0);
-		}
+		if (w->max_requests && w->requests >= w->max_requests &&
+		    !w->slot->recycle)
+			ask_recycle(w);
 		int n = epoll_wait(w->epfd, ev, (int)PH_ARRAY_LEN(ev),
 				   log_access_due_ms(now_ms()));
 		if (n < 0) {

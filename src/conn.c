@@ -326,6 +326,52 @@ static void route_relative(const struct route *rt, const char **path,
 	}
 }
 
+/* True when some worker of the pool is waiting in accept. */
+static bool any_worker_idle(const struct worker *w)
+{
+	const struct scoreboard *sb = w->sb;
+
+	for (unsigned i = 0; i < sb->nslots; i++)
+		if (sb_get_state(&sb->slots[i]) == SB_IDLE)
+			return true;
+	return false;
+}
+
+/* True when a connection waits in the accept queue of one of our listeners. */
+static bool backlog_waiting(struct worker *w)
+{
+	struct pollfd p[8];
+	size_t n = w->nlisteners < 8 ? w->nlisteners : 8;
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = w->listeners[i].fd, .events = POLLIN };
+	return poll(p, (nfds_t)n, 0) > 0;
+}
+
+/*
+ * Adaptive keep-alive.  A pre-forked server's weak spot: keep-alive
+ * connections hold every worker while new ones wait in the accept queue.
+ * So when no worker is idle and a connection is waiting, the answer closes
+ * its connection instead of keeping the worker for this client.  The queue
+ * is looked at (one poll) only when no worker is idle, and at most once per
+ * coarse clock tick (a few ms) per worker.
+ */
+static bool pool_saturated(struct worker *w)
+{
+	struct timespec ts;
+	int64_t tick;
+
+	if (any_worker_idle(w))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	tick = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (tick != w->queue_checked_ms) {
+		w->queue_checked_ms = tick;
+		w->queue_waiting = backlog_waiting(w);
+	}
+	return w->queue_waiting;
+}
+
 static bool want_keep_alive(struct conn *c)
 {
 	const struct config *cfg = c->w->cfg;
@@ -337,6 +383,10 @@ static bool want_keep_alive(struct conn *c)
 		return false;
 	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
 		return false; /* end the connection so the worker can be recycled */
+	if (pool_saturated(c->w)) {
+		sb_stat_add(&c->w->slot->stats.keepalive_busy_closes, 1);
+		return false;
+	}
 	return true;
 }
 

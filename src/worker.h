@@ -39,6 +39,8 @@ struct worker {
 	bool draining;         /* before exiting, serve what waits in the backlog */
 	uint64_t requests;     /* served by this process */
 	uint64_t max_requests; /* 0: never recycle */
+	int64_t queue_checked_ms; /* adaptive keep-alive (conn.c) */
+	bool queue_waiting;
 
 	/* Per-connection storage, allocated once and reused. */
 	char *buf;

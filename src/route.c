@@ -10,8 +10,10 @@
  */
 #include <string.h>
 
+#include "cgi.h"
 #include "handler.h"
 #include "metrics.h"
+#include "module.h"
 #include "static.h"
 #include "status.h"
 
@@ -27,8 +29,8 @@ const struct handler handlers[HANDLER_COUNT] = {
 	[HANDLER_RETURN] = { "return", return_serve },
 	[HANDLER_STATUS] = { "status", status_serve },
 	[HANDLER_METRICS] = { "metrics", metrics_serve },
-	[HANDLER_CGI] = { "cgi", NULL },
-	[HANDLER_MODULE] = { "module", NULL },
+	[HANDLER_CGI] = { "cgi", cgi_serve },
+	[HANDLER_MODULE] = { "module", module_serve },
 	[HANDLER_UNAVAILABLE] = { "unavailable", unavailable_serve },
 };
 

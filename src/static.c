@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "filecache.h"
+#include "autoindex.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -262,15 +263,24 @@ static int resolve(const struct exchange *x, char *rel, size_t cap, int *fdp,
 	if (fd < 0 || fstat(fd, st) < 0)
 		goto fail;
 	if (S_ISDIR(st->st_mode)) {
-		close(fd);
+		int dirfd = fd, saved;
 		fd = -1;
 		if (x->path[len - 1] != '/') {
+			close(dirfd);
 			status = 301;
 			goto fail;
 		}
 		fd = open_index(x, rootfd, rel, cap, st);
+		if (fd < 0 && errno == ENOENT && autoindex_enabled(x)) {
+			*fdp = dirfd; /* no index: the listing (autoindex.c) */
+			status = STATIC_LISTING;
+			goto fail;
+		}
 		if (fd < 0 && errno == ENOENT)
 			status = 403; /* no index: listings are not served */
+		saved = errno;
+		close(dirfd);
+		errno = saved;
 		if (fd < 0)
 			goto fail;
 	}
@@ -436,6 +446,8 @@ static void serve_path(struct exchange *x)
 	status = resolve(x, rel, sizeof rel, &fd, &st);
 	if (status == 301) {
 		redirect_dir(x);
+	} else if (status == STATIC_LISTING) {
+		autoindex_serve(x, fd);
 	} else if (status) {
 		response_error(x->res, status);
 	} else {

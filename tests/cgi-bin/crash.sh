@@ -1,0 +1,3 @@
+#!/bin/sh
+# Crashes before answering.
+kill -SEGV $$

@@ -1,0 +1,2 @@
+#!/bin/sh
+printf "Location: /elsewhere/\r\n\r\n"

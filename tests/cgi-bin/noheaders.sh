@@ -1,0 +1,2 @@
+#!/bin/sh
+printf "\nbody without headers\n"

@@ -464,7 +464,7 @@ static void give_up(struct cgi_run *r, int status, const char *why)
 	if (!r->head_done)
 		response_error(r->x->res, status);
 	else
-		r->x->res->close = true;
+		exchange_abort(r->x);
 	kill_group(r);
 	r->stop = true;
 }

@@ -1280,6 +1280,8 @@ static const struct key limit_keys[] = {
 	{ .name = "body_bytes", .set = set_size, .off = CF(limits.body_bytes) },
 	{ .name = "keepalive_requests", .set = set_u64,
 	  .off = CF(limits.keepalive_requests) },
+	{ .name = "parked_per_worker", .set = set_u64,
+	  .off = CF(limits.parked_per_worker), .max = 4096 },
 };
 
 static const struct key top_keys[] = {
@@ -1346,6 +1348,7 @@ static struct config *config_new(struct ctx *c)
 	cfg->limits.uri_bytes = 8 << 10;
 	cfg->limits.body_bytes = 1 << 20;
 	cfg->limits.keepalive_requests = 1000;
+	cfg->limits.parked_per_worker = 64;
 	cfg->access_log.path = "stdout";
 	cfg->access_log.format = LOG_FORMAT_COMBINED;
 	cfg->error_log.path = "stderr";

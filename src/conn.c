@@ -49,7 +49,7 @@
 #define LINGER_QUIET_MS 250 /* ... and stop after this long without input */
 
 enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_STOP, WAIT_ERROR };
-enum serve_result { SERVE_KEEP, SERVE_CLOSE, SERVE_LINGER };
+enum serve_result { SERVE_KEEP, SERVE_CLOSE, SERVE_LINGER, SERVE_PARK };
 
 struct conn {
 	struct worker *w;
@@ -59,6 +59,9 @@ struct conn {
 	size_t len;         /* bytes in w->buf */
 	unsigned requests;  /* answered on this connection */
 	int64_t accepted_ms;
+	int64_t head_start_ms; /* the current head's deadline runs from here */
+	bool may_park;         /* a stalled head may go to the park */
+	bool parked;           /* ... and did */
 	struct sockaddr_storage proxied; /* the client a PROXY header named */
 	struct sockaddr_storage real_ss; /* this request's client behind trusted proxies */
 	char real[SB_CLIENT_MAX];
@@ -146,7 +149,8 @@ static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 
 /*
  * Receive into the buffer.  Returns bytes read, 0 on EOF, -1 on error or
- * timeout (*timed_out set), -2 when a retire ended an idle wait.
+ * timeout (*timed_out set), -2 when a retire ended an idle wait, -3 when
+ * nothing is there and c->may_park: the caller parks the connection.
  *
  * Between keep-alive requests the next one has usually not arrived when we
  * get here (the client is still reading our answer), so an idle wait polls
@@ -183,6 +187,8 @@ static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
 				log_errno(LOG_INFO, "recv(client %s)", c->remote);
 			return -1;
 		}
+		if (c->may_park)
+			return -3;
 		switch (conn_wait(c, deadline, idle)) {
 		case WAIT_READY:
 			continue;
@@ -481,6 +487,12 @@ int exchange_write(struct exchange *x, const void *p, size_t n)
 	return c->stream_failed ? -1 : 0;
 }
 
+void exchange_abort(struct exchange *x)
+{
+	x->conn->stream_failed = true;
+	x->conn->res.close = true;
+}
+
 int exchange_end(struct exchange *x)
 {
 	struct conn *c = x->conn;
@@ -514,8 +526,9 @@ static enum req_status read_head(struct conn *c)
 		sb_set_state(c->w->slot, SB_KEEPALIVE);
 		deadline = now_ms() + cfg->timeouts.keepalive_ms;
 	} else {
-		deadline = (c->requests == 0 ? c->accepted_ms : now_ms()) +
-			   cfg->timeouts.header_ms;
+		if (c->head_start_ms == 0)
+			c->head_start_ms = c->requests == 0 ? c->accepted_ms : now_ms();
+		deadline = c->head_start_ms + cfg->timeouts.header_ms;
 	}
 	for (;;) {
 		bool timed_out;
@@ -524,7 +537,13 @@ static enum req_status read_head(struct conn *c)
 			if (st != REQ_AGAIN)
 				return st;
 		}
+		c->may_park = !idle && worker_can_park(c->w);
 		ssize_t n = conn_recv(c, deadline, idle, &timed_out);
+		c->may_park = false;
+		if (n == -3) {
+			c->parked = true;
+			return REQ_AGAIN;
+		}
 		if (n <= 0) {
 			if (timed_out && !idle) {
 				c->req.error = 408;
@@ -535,7 +554,8 @@ static enum req_status read_head(struct conn *c)
 		if (idle) { /* first byte of the next request: the head clock starts */
 			idle = false;
 			sb_set_state(c->w->slot, SB_READING);
-			deadline = now_ms() + cfg->timeouts.header_ms;
+			c->head_start_ms = now_ms();
+			deadline = c->head_start_ms + cfg->timeouts.header_ms;
 		}
 	}
 }
@@ -725,7 +745,7 @@ static enum serve_result serve_one(struct conn *c)
 
 	st = read_head(c);
 	if (st == REQ_AGAIN)
-		return SERVE_CLOSE;
+		return c->parked ? SERVE_PARK : SERVE_CLOSE;
 	start = now_ms();
 	response_reset(&c->res);
 	c->body_off = c->req.head_len;
@@ -849,17 +869,22 @@ static bool read_proxy_header(struct conn *c)
 	return true;
 }
 
-void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
-		socklen_t peerlen, bool proxy_protocol)
+void conn_serve(struct worker *w, const struct conn_start *st)
 {
 	struct conn *c = &(struct conn){
-		.w = w, .fd = fd, .peer = (const struct sockaddr *)peer,
-		.accepted_ms = now_ms(),
+		.w = w, .fd = st->fd, .peer = (const struct sockaddr *)st->peer,
+		.accepted_ms = st->accepted_ms, .head_start_ms = st->head_start_ms,
+		.requests = st->requests,
 	};
+	int fd = st->fd;
+	bool proxy_protocol = st->proxy_protocol;
 	enum serve_result r;
 
-	(void)peerlen;
 	peer_text(c->peer, c->remote, sizeof(c->remote));
+	if (st->prelen > 0) {
+		memcpy(w->buf, st->pre, st->prelen);
+		c->len = st->prelen;
+	}
 	sb_set_client(w->slot, c->remote);
 	sb_set_state(w->slot, SB_READING);
 	request_parser_init(&c->rp, &c->req, w->hdrs,
@@ -879,8 +904,17 @@ void conn_serve(struct worker *w, int fd, const struct sockaddr_storage *peer,
 			break;
 		conn_shift(c);
 		request_reset(&c->rp);
+		c->head_start_ms = c->len > 0 ? now_ms() : 0;
 		if (c->len == 0)
 			sb_set_state(w->slot, SB_KEEPALIVE);
+	}
+	if (r == SERVE_PARK) {
+		worker_park(w, &(struct conn_start){
+			.fd = fd, .peer = st->peer, .peerlen = st->peerlen,
+			.accepted_ms = c->accepted_ms,
+			.head_start_ms = c->head_start_ms, .requests = c->requests,
+			.pre = w->buf, .prelen = c->len });
+		return;
 	}
 	if (r == SERVE_LINGER)
 		conn_linger(c);

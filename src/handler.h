@@ -54,6 +54,12 @@ ssize_t exchange_read_body(struct exchange *x, char *buf, size_t cap);
 int exchange_start(struct exchange *x, int64_t length);
 int exchange_write(struct exchange *x, const void *p, size_t n);
 int exchange_end(struct exchange *x);
+/*
+ * A streamed answer that cannot be completed: the connection is closed
+ * without ending the body properly (no final chunk), so that the client
+ * sees a cut, not a complete response.
+ */
+void exchange_abort(struct exchange *x);
 
 typedef void (*handler_fn)(struct exchange *x);
 

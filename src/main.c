@@ -11,6 +11,7 @@
 #include "config.h"
 #include "control.h"
 #include "master.h"
+#include "module.h"
 
 #ifndef BUILD_OPTIONS
 #define BUILD_OPTIONS "unknown"
@@ -167,8 +168,16 @@ int main(int argc, char **argv)
 	struct config *cfg = load(cfg_path);
 	if (cfg == NULL)
 		return 1;
+	struct config_errors merrs = { 0 };
+	if (modules_load(cfg, &merrs) < 0) {
+		print_errors(&merrs);
+		config_errors_free(&merrs);
+		config_free(cfg);
+		return 1;
+	}
 	if (test) {
 		printf("%s: configuration ok\n", cfg_path);
+		modules_unload(cfg);
 		config_free(cfg);
 		return 0;
 	}

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "master.h"
 #include "mime.h"
+#include "module.h"
 #include "notify.h"
 #include "process.h"
 #include "scoreboard.h"
@@ -252,6 +253,8 @@ static void close_unused_listeners(struct master *m)
 
 static void gen_free(struct gen *g)
 {
+	if (g->cfg != NULL)
+		modules_unload(g->cfg);
 	config_free(g->cfg);
 	free(g->ls);
 	memset(g, 0, sizeof(*g));
@@ -477,6 +480,11 @@ static int reload(struct master *m, int64_t now, char *msg, size_t cap)
 	struct gen *g = gen_free_entry(m);
 	char err[256];
 
+	if (cfg != NULL && modules_load(cfg, &errs) < 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+
 	notify_send("RELOADING=1");
 	if (cfg == NULL) {
 		notify_send("READY=1"); /* still serving the previous config */
@@ -500,6 +508,7 @@ static int reload(struct master *m, int64_t now, char *msg, size_t cap)
 			snprintf(msg, cap, "error: %s; the previous configuration "
 				 "goes on serving\n",
 				 g ? err : "too many generations still retiring");
+		modules_unload(cfg);
 		config_free(cfg);
 		m->sb->failed_reloads++;
 		return -1;

@@ -673,7 +673,7 @@ static void finish(struct exchange *x, struct ph_response *res,
 			log_error("module %s (route %s): failed after sending "
 				  "the head; closing the connection", name,
 				  x->route->prefix);
-			x->res->close = true;
+			exchange_abort(x);
 			return;
 		}
 		exchange_end(x);

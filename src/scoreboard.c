@@ -111,7 +111,6 @@ void sb_set_client(struct sb_slot *s, const char *client)
 		n = sizeof(s->client) - 1;
 	memcpy(s->client, client, n);
 	s->client[n] = '\0';
-	STORE(&s->connections, LOAD(&s->connections) + 1);
 }
 
 void sb_stat_add(uint64_t *counter, uint64_t n)

@@ -101,6 +101,7 @@ void sb_set_state(struct sb_slot *s, enum sb_state st);
 void sb_request_begin(struct sb_slot *s, int64_t now, const char *line,
 		      size_t len);
 void sb_request_end(struct sb_slot *s, uint64_t bytes);
+/* The client of the connection in hand (the caller counts connections). */
 void sb_set_client(struct sb_slot *s, const char *client);
 /* Count one answered request in the slot's stats. */
 void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,

@@ -33,6 +33,12 @@
 #include "log.h"
 #include "worker.h"
 
+/* epoll data: which kind of descriptor woke us (tag in the high half). */
+#define EV_LISTENER 0ULL
+#define EV_CONTROL 1ULL
+#define EV_PARKED 2ULL
+#define EV(tag, v) (((tag) << 32) | (uint32_t)(v))
+
 #define WORKER_HBUF 8192
 #define BUF_SLACK 16384 /* room for body and pipelined bytes after a full head */
 
@@ -107,14 +113,14 @@ static int worker_epoll(struct worker *w)
 		log_errno(LOG_ERROR, "epoll_create1");
 		return -1;
 	}
-	ev.data.u32 = UINT32_MAX;
+	ev.data.u64 = EV(EV_CONTROL, 0);
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->ctl_fd, &ev) < 0) {
 		log_errno(LOG_ERROR, "epoll_ctl(control channel)");
 		return -1;
 	}
 	for (size_t i = 0; i < w->nlisteners; i++) {
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		ev.data.u32 = (uint32_t)i;
+		ev.data.u64 = EV(EV_LISTENER, i);
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listeners[i].fd, &ev) < 0) {
 			log_errno(LOG_ERROR, "epoll_ctl(listener %s)",
 				  w->listeners[i].addr.text);
@@ -154,7 +160,8 @@ static void worker_setup(struct worker *w)
 	if (master == 1) /* the master died before prctl took effect */
 		_exit(0);
 	if (drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
-	    worker_buffers(w) < 0)
+	    worker_buffers(w) < 0 ||
+	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0)
 		worker_exit(w, 2);
 	if (cfg->max_requests_per_worker > 0) {
 		srandom((unsigned)getpid() ^ (unsigned)now_ms());
@@ -253,8 +260,129 @@ static void accept_one(struct worker *w, const struct listener *l)
 	};
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		log_errno(LOG_INFO, "setsockopt(SO_SNDTIMEO)");
-	conn_serve(w, fd, &ss, sl, l->addr.proxy_protocol);
+	sb_stat_add(&w->slot->connections, 1);
+	conn_serve(w, &(struct conn_start){
+		.fd = fd, .peer = &ss, .peerlen = sl,
+		.proxy_protocol = l->addr.proxy_protocol,
+		.accepted_ms = now_ms() });
 	sb_set_state(w->slot, SB_IDLE);
+}
+
+bool worker_can_park(const struct worker *w)
+{
+	return !w->stopping && w->park.count < w->park.cap;
+}
+
+void worker_park(struct worker *w, const struct conn_start *st)
+{
+	struct parked *p = park_add(&w->park);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+				  .data.u64 = EV(EV_PARKED, st->fd) };
+
+	if (p == NULL || park_append(p, st->pre, st->prelen,
+				      (size_t)w->cfg->limits.header_bytes + 1) < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, st->fd, &ev) < 0) {
+		log_errno(LOG_WARN, "parking a connection");
+		if (p != NULL)
+			park_remove(&w->park, p);
+		close(st->fd);
+		return;
+	}
+	p->fd = st->fd;
+	memcpy(&p->peer, st->peer, sizeof(p->peer));
+	p->peerlen = st->peerlen;
+	p->accepted_ms = st->accepted_ms;
+	p->head_start_ms = st->head_start_ms;
+	p->deadline_ms = st->head_start_ms + w->cfg->timeouts.header_ms;
+	p->requests = st->requests;
+	__atomic_store_n(&w->slot->stats.parked, (uint64_t)w->park.count,
+			 __ATOMIC_RELAXED);
+}
+
+/* Leave the park: out of epoll, out of the set; the fd stays open. */
+static void unpark(struct worker *w, struct parked *p)
+{
+	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, p->fd, NULL) < 0)
+		log_errno(LOG_WARN, "epoll_ctl(DEL parked)");
+	park_remove(&w->park, p);
+	__atomic_store_n(&w->slot->stats.parked, (uint64_t)w->park.count,
+			 __ATOMIC_RELAXED);
+}
+
+/* A parked head that ran out of time: 408, best effort, and close. */
+static void park_expire(struct worker *w, struct parked *p)
+{
+	static const char resp[] =
+		"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+		"Connection: close\r\n\r\n";
+	int fd = p->fd;
+
+	if (send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    errno != EAGAIN && errno != EPIPE && errno != ECONNRESET)
+		log_errno(LOG_INFO, "send(408 to a parked client)");
+	sb_stat_add(&w->slot->stats.head_timeouts, 1);
+	unpark(w, p);
+	close(fd);
+}
+
+/* Bytes arrived on a parked connection: serve it once its head is complete. */
+static void park_readable(struct worker *w, int fd)
+{
+	struct parked *p = park_find(&w->park, fd);
+	char buf[4096];
+	size_t max = (size_t)w->cfg->limits.header_bytes + 1;
+	ssize_t n;
+
+	if (p == NULL)
+		return;
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) { /* closed or reset while parked: nobody to answer */
+		unpark(w, p);
+		close(fd);
+		return;
+	}
+	bool over = park_append(p, buf, (size_t)n, max) < 0;
+	if (!over && !park_head_complete(p))
+		return;
+	/* Complete (or too large: the parser will say 431): serve it now. */
+	struct parked copy = *p;
+	struct sockaddr_storage peer = p->peer;
+	p->buf = NULL; /* the copy owns it now */
+	unpark(w, p);
+	sb_set_state(w->slot, SB_READING);
+	conn_serve(w, &(struct conn_start){
+		.fd = fd, .peer = &peer, .peerlen = copy.peerlen,
+		.accepted_ms = copy.accepted_ms,
+		.head_start_ms = copy.head_start_ms, .requests = copy.requests,
+		.pre = copy.buf, .prelen = copy.len });
+	free(copy.buf);
+	sb_set_state(w->slot, SB_IDLE);
+}
+
+static void park_expire_due(struct worker *w, int64_t now)
+{
+	for (size_t i = 0; i < w->park.cap && w->park.count > 0; i++) {
+		struct parked *p = &w->park.p[i];
+		if (p->fd >= 0 && (now >= p->deadline_ms || w->stopping))
+			park_expire(w, p);
+	}
+}
+
+/* How long epoll_wait may sleep: the access log flush and park deadlines. */
+static int wait_timeout(struct worker *w)
+{
+	int64_t now = now_ms();
+	int t = log_access_due_ms(now);
+	int64_t d = park_next_deadline(&w->park);
+
+	if (d != INT64_MAX) {
+		int64_t left = d > now ? d - now : 0;
+		if (t < 0 || left < t)
+			t = left > INT32_MAX ? INT32_MAX : (int)left;
+	}
+	return t;
 }
 
 /*
@@ -305,6 +433,7 @@ _Noreturn void worker_run(struct worker *w)
 		log_errno(LOG_WARN, "write(master wake pipe)");
 	for (;;) {
 		if (w->stopping) {
+			park_expire_due(w, now_ms()); /* 408 for every parked head */
 			if (w->draining)
 				drain_backlog(w);
 			worker_exit(w, 0);
@@ -313,20 +442,25 @@ _Noreturn void worker_run(struct worker *w)
 		    !w->slot->recycle)
 			ask_recycle(w);
 		int n = epoll_wait(w->epfd, ev, (int)PH_ARRAY_LEN(ev),
-				   log_access_due_ms(now_ms()));
+				   wait_timeout(w));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_errno(LOG_ERROR, "epoll_wait");
 			worker_exit(w, 2);
 		}
-		if (n == 0)
+		if (log_access_due_ms(now_ms()) == 0)
 			log_access_flush();
+		park_expire_due(w, now_ms());
 		for (int i = 0; i < n && !w->stopping; i++) {
-			if (ev[i].data.u32 == UINT32_MAX)
+			uint64_t tag = ev[i].data.u64 >> 32;
+			uint32_t v = (uint32_t)ev[i].data.u64;
+			if (tag == EV_CONTROL)
 				worker_check_ctl(w);
+			else if (tag == EV_PARKED)
+				park_readable(w, (int)v);
 			else
-				accept_one(w, &w->listeners[ev[i].data.u32]);
+				accept_one(w, &w->listeners[v]);
 		}
 	}
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "listen.h"
+#include "park.h"
 #include "request.h"
 #include "scoreboard.h"
 
@@ -39,6 +40,7 @@ struct worker {
 	bool draining;         /* before exiting, serve what waits in the backlog */
 	uint64_t requests;     /* served by this process */
 	uint64_t max_requests; /* 0: never recycle */
+	struct park_set park;     /* slow heads set aside (park.h) */
 	int64_t queue_checked_ms; /* adaptive keep-alive (conn.c) */
 	bool queue_waiting;
 
@@ -58,5 +60,13 @@ _Noreturn void worker_run(struct worker *w);
 
 /* Read and act on pending control commands (non-blocking).  Sets stopping. */
 void worker_check_ctl(struct worker *w);
+
+struct conn_start;
+
+/* Whether a stalled head may be parked now (room left, not stopping). */
+bool worker_can_park(const struct worker *w);
+
+/* Take a connection whose head stalls into the park (see park.h). */
+void worker_park(struct worker *w, const struct conn_start *st);
 
 #endif

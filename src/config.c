@@ -152,6 +152,42 @@ static char *fmt(const char *f, ...)
 	return s;
 }
 
+/*
+ * Messages quote values and keys from the file, which may hold line breaks
+ * and other control bytes ("a\nb", a multi-line plain scalar): write those
+ * as \n, \t, \r or \xHH so that every message stays on one line.
+ */
+static char *escape_controls(char *s)
+{
+	size_t n = 0, i, o = 0;
+	char *e;
+
+	for (i = 0; s[i] != '\0'; i++)
+		n += ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? 4 : 1;
+	if (n == i)
+		return s;
+	e = malloc(n + 1);
+	if (e != NULL) {
+		for (i = 0; s[i] != '\0'; i++) {
+			unsigned char ch = (unsigned char)s[i];
+			if (ch >= 0x20 && ch != 0x7f) {
+				e[o++] = (char)ch;
+			} else if (ch == '\n' || ch == '\t' || ch == '\r') {
+				e[o++] = '\\';
+				e[o++] = ch == '\n' ? 'n' : ch == '\t' ? 't' : 'r';
+			} else {
+				e[o++] = '\\';
+				e[o++] = 'x';
+				e[o++] = "0123456789abcdef"[ch >> 4];
+				e[o++] = "0123456789abcdef"[ch & 15];
+			}
+		}
+		e[o] = '\0';
+	}
+	free(s);
+	return e;
+}
+
 static void err_at(struct ctx *c, struct pos at, const char *f, ...)
     __attribute__((format(printf, 3, 4)));
 static void err_at(struct ctx *c, struct pos at, const char *f, ...)
@@ -162,6 +198,8 @@ static void err_at(struct ctx *c, struct pos at, const char *f, ...)
 	va_start(ap, f);
 	body = vfmt(f, ap);
 	va_end(ap);
+	if (body != NULL)
+		body = escape_controls(body);
 	if (body == NULL) {
 		c->oom = true;
 		return;

@@ -31,7 +31,10 @@ for page in "$man8" "$man5"; do
 	check "$name: no @substitution@ left" \
 		bash -c '! grep -n "@[a-zA-Z_]*@" "$1"' _ "$page"
 	if command -v man >/dev/null 2>&1; then
-		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+		# "cannot adjust line" only says that a long installed path
+		# (FILES) does not fit the terminal width: not a markup problem.
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null |
+			grep -v 'cannot adjust line')
 		check "$name: man --warnings -l reports nothing" test -z "$out"
 		[ -z "$out" ] || printf '#   %s\n' "$out"
 	fi

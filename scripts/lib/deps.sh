@@ -14,6 +14,11 @@ libyaml-dev libhttp-parser-dev libcriterion-dev"
 # shellcheck disable=SC2034
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base"
 
+# Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):
+# clang with libFuzzer and the sanitizer runtimes.
+# shellcheck disable=SC2034
+PH_FUZZ_PACKAGES="clang libclang-rt-14-dev"
+
 ph_apt_updated=no
 
 ph_missing_packages() {

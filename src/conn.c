@@ -45,6 +45,12 @@
 #include "worker.h"
 
 #define HEAD_MAX 8192 /* serialized response head: status, fixed and extra headers */
+/*
+ * Under saturation a connection keeps its worker for this many requests,
+ * then yields it to a waiting one: a reconnect per request would cost more
+ * than the wait it saves (a turn is well under a millisecond of work).
+ */
+#define SATURATED_TURN 16
 #define LINGER_MS 1000     /* at most this long in all */
 #define LINGER_QUIET_MS 250 /* ... and stop after this long without input */
 
@@ -357,8 +363,9 @@ static bool backlog_waiting(struct worker *w)
 /*
  * Adaptive keep-alive.  A pre-forked server's weak spot: keep-alive
  * connections hold every worker while new ones wait in the accept queue.
- * So when no worker is idle and a connection is waiting, the answer closes
- * its connection instead of keeping the worker for this client.  The queue
+ * So when no worker is idle and a connection is waiting, a connection that
+ * has had its turn (SATURATED_TURN requests) is closed after the answer
+ * instead of keeping the worker for this client.  The queue
  * is looked at (one poll) only when no worker is idle, and at most once per
  * coarse clock tick (a few ms) per worker.
  */
@@ -389,7 +396,7 @@ static bool want_keep_alive(struct conn *c)
 		return false;
 	if (c->w->max_requests && c->w->requests + 1 >= c->w->max_requests)
 		return false; /* end the connection so the worker can be recycled */
-	if (pool_saturated(c->w)) {
+	if (c->requests + 1 >= SATURATED_TURN && pool_saturated(c->w)) {
 		sb_stat_add(&c->w->slot->stats.keepalive_busy_closes, 1);
 		return false;
 	}

@@ -28,6 +28,7 @@
 #include "response.h"
 #include "status.h"
 #include "util.h"
+#include "worker.h"
 
 #define ADMIN_IN_BYTES 8192
 #define ADMIN_HEADERS 64
@@ -395,11 +396,11 @@ static void check_ctl(struct admin *a)
 			return;
 		if (n < 0)
 			log_errno(LOG_ERROR, "admin: recvmsg(control channel)");
-		if (n <= 0 || cmd == 'Q') {
+		if (n <= 0 || cmd == CTL_QUIT) {
 			log_debug("admin: exiting (%s)", n > 0 ? "told to" : "master gone");
 			_exit(0);
 		}
-		if (cmd == 'R')
+		if (cmd == CTL_REOPEN)
 			adopt_log_fds(&mh);
 	}
 }

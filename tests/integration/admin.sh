@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# admin.sh -- the admin listener and the agent-check responder, served by
+# their own process: they answer while both workers are busy with slow
+# downloads, /readyz turns 503 when connections wait for a worker, the
+# agent line follows the idle share, and both say "draining" during a
+# graceful stop (drain_delay 2s) while /healthz still says the process is
+# alive.  The master replaces a killed admin process.
+# The helpers below are called through check and wait_for.
+# shellcheck disable=SC2317
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ph_setup
+# Large enough that a rate-limited download keeps a worker busy.
+head -c $((32 * 1024 * 1024)) /dev/zero >"$PH_DIR/www/big.bin"
+ADMIN_PORT=$(ph_free_port)
+AGENT_PORT=$(ph_free_port)
+while [ "$AGENT_PORT" = "$ADMIN_PORT" ]; do AGENT_PORT=$(ph_free_port); done
+ADMIN=http://127.0.0.1:$ADMIN_PORT
+
+ph_start "listen: [127.0.0.1:@PORT@]
+workers: 2
+root: www
+access_log: {path: \"off\"}
+error_log: {path: stderr, level: info}
+health: {path: /healthz}
+timeouts: {drain_delay: 2s, graceful: 10s}
+admin: {listen: 127.0.0.1:$ADMIN_PORT}
+agent_check: 127.0.0.1:$AGENT_PORT
+status: {path: /server-status, allow: [127.0.0.1/32]}
+metrics: {path: /metrics, allow: [127.0.0.1/32]}" || finish
+MASTER=$PH_PID
+
+# agent_line: what the agent-check port answers, without the newline.
+agent_line() {
+	python3 - "$AGENT_PORT" 2>/dev/null <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+data = b""
+while True:
+    chunk = s.recv(256)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode("ascii", "replace").rstrip("\n"))
+PY
+}
+# admin_get PATH: "CODE BODY" from the admin listener, 2 s at most.
+admin_get() {
+	curl -s -m 2 -w ' %{http_code}' "$ADMIN$1" 2>/dev/null | python3 -c '
+import sys
+d = sys.stdin.read()
+body, _, code = d.rpartition(" ")
+print(code, body.strip())'
+}
+# wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+agent_is() { [[ "$(agent_line)" =~ $1 ]]; }
+# admin_says PATH "CODE BODY"
+admin_says() { [ "$(admin_get "$1")" = "$2" ]; }
+
+# --- all idle --------------------------------------------------------------
+check "admin process answers /healthz" wait_for 5 admin_says /healthz "200 ok"
+check "/readyz is 200 ready" test "$(admin_get /readyz)" = "200 ready"
+line=$(agent_line || true)
+check "agent: up with maxconn:2 (got '$line')" grep -Eqx 'up [0-9]+% maxconn:2' <<<"$line"
+check "agent: 100% when both workers are idle" wait_for 3 agent_is '^up 100% maxconn:2$'
+code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN/server-status" || true)
+check "admin: status page at /server-status (got $code)" test "$code" = 200
+code=$(curl -s -o "$PH_DIR/admin.prom" -m 2 -w '%{http_code}' "$ADMIN/metrics" || true)
+check "admin: /metrics (got $code)" test "$code" = 200
+check "admin: metrics are valid" python3 "$(dirname "$0")/promcheck.py" check "$PH_DIR/admin.prom"
+code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN/" || true)
+check "admin: / is 404 (got $code)" test "$code" = 404
+
+# --- both workers busy with slow downloads ----------------------------------
+downloads=()
+for _ in 1 2; do
+	curl -s -o /dev/null -m 60 --limit-rate 20k "$PH_URL/big.bin" &
+	downloads+=($!)
+done
+busy() { grep -qx 'BusyWorkers: 2' < <(curl -s -m 2 "$ADMIN/server-status"); }
+check "status (admin listener): 2 busy workers" wait_for 5 busy
+# A request to the workers now waits in the accept queue.
+curl -s -o "$PH_DIR/queued.out" -m 60 -w '%{http_code}' "$PH_URL/healthz" >"$PH_DIR/queued.code" &
+queued=$!
+code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$PH_URL/healthz" || true)
+check "the worker listener does not answer within 1 s (got ${code:-none})" test "$code" = 000
+t0=$(date +%s%N)
+got=$(admin_get /healthz)
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "admin /healthz answers while every worker is busy (got '$got', ${ms} ms)" \
+	test "$got" = "200 ok"
+check "/readyz is 503 busy with a queued connection" \
+	wait_for 3 admin_says /readyz "503 busy"
+check "agent: 1% when no worker is idle" wait_for 3 agent_is '^up 1% maxconn:2$'
+curl -s -m 2 -o "$PH_DIR/busy.prom" "$ADMIN/metrics" || true
+check "metrics: the queued connection is counted" grep -Eq \
+	"^prefork_httpd_listen_queue_depth\\{listener=\"127.0.0.1:$PH_PORT\"\\} [1-9]" "$PH_DIR/busy.prom"
+check "metrics: 2 workers writing" grep -qx 'prefork_httpd_workers{state="writing"} 2' "$PH_DIR/busy.prom"
+kill "${downloads[@]}" 2>/dev/null || true
+wait "${downloads[@]}" 2>/dev/null || true
+wait "$queued" || true
+check "the queued request is served once a worker is free" test "$(cat "$PH_DIR/queued.code")" = 200
+check "/readyz is 200 again" wait_for 5 admin_says /readyz "200 ready"
+
+# --- the admin process is supervised -------------------------------------------
+admin_pid() { # the process other than the master listening on the admin port
+	ss -Hltnp "sport = :$ADMIN_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' |
+		cut -d= -f2 | grep -vx "$MASTER" | head -n1
+}
+apid=$(admin_pid || true)
+check "an admin process other than the master holds the admin port" test -n "$apid"
+if [ -n "$apid" ]; then
+	kill -KILL "$apid"
+	replaced() {
+		local p
+		p=$(admin_pid)
+		[ -n "$p" ] && [ "$p" != "$apid" ] && admin_says /healthz "200 ok"
+	}
+	check "a killed admin process is replaced" wait_for 5 replaced
+fi
+
+# --- graceful stop: drain ----------------------------------------------------------
+kill -TERM "$MASTER"
+check "agent: drain during drain_delay" wait_for 1 agent_is '^drain$'
+check "/readyz is 503 draining" test "$(admin_get /readyz)" = "503 draining"
+check "/healthz is still 200 while draining" test "$(admin_get /healthz)" = "200 ok"
+code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$PH_URL/" || true)
+check "the workers still serve during drain_delay (got $code)" test "$code" = 200
+ph_stop TERM
+check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
+check "no process listens on the admin port after the stop" \
+	test -z "$(ss -Hltn "sport = :$ADMIN_PORT" 2>/dev/null)"
+
+finish

@@ -4,7 +4,8 @@
 # downloads, /readyz turns 503 when connections wait for a worker, the
 # agent line follows the idle share, and both say "draining" during a
 # graceful stop (drain_delay 2s) while /healthz still says the process is
-# alive.  The master replaces a killed admin process.
+# alive.  After a reload it serves the new configuration; the master
+# replaces a killed admin process.
 # The helpers below are called through check and wait_for.
 # shellcheck disable=SC2317
 # shellcheck source=tests/integration/lib.sh
@@ -111,6 +112,14 @@ wait "${downloads[@]}" 2>/dev/null || true
 wait "$queued" || true
 check "the queued request is served once a worker is free" test "$(cat "$PH_DIR/queued.code")" = 200
 check "/readyz is 200 again" wait_for 5 admin_says /readyz "200 ready"
+
+# --- a reload: the admin process follows the new configuration -----------------
+sed -i 's|^status: {path: /server-status,|status: {path: /status2,|' "$PH_DIR/server.yaml"
+kill -HUP "$MASTER"
+status2() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN/status2")" = 200 ]; }
+check "after a reload the admin listener serves the new status path" wait_for 5 status2
+check "... for generation 2" grep -qx 'Generation: 2' < <(curl -s -m 2 "$ADMIN/status2")
+check "... and /healthz still answers" admin_says /healthz "200 ok"
 
 # --- the admin process is supervised -------------------------------------------
 admin_pid() { # the process other than the master listening on the admin port

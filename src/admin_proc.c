@@ -121,7 +121,8 @@ int admin_proc_spawn(struct admin_proc *ap, const struct config *cfg,
 				close(close_fds[i]);
 		admin_run(cfg, sb, ls, nls, ap->http.fd, ap->agent.fd, sv[1]);
 	}
-	close(sv[1]);
+	if (close(sv[1]) < 0)
+		log_errno(LOG_WARN, "close(admin control, child end)");
 	ap->pid = pid;
 	ap->ctl = sv[0];
 	ap->quitting = false;
@@ -199,10 +200,14 @@ void admin_proc_stop(struct admin_proc *ap)
 		return;
 	if (kill(ap->pid, SIGKILL) < 0 && errno != ESRCH)
 		log_errno(LOG_WARN, "kill(admin process %d)", (int)ap->pid);
-	while (waitpid(ap->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (ap->ctl >= 0)
-		close(ap->ctl);
+	while (waitpid(ap->pid, NULL, 0) < 0) {
+		if (errno != EINTR) {
+			log_errno(LOG_WARN, "waitpid(admin process %d)", (int)ap->pid);
+			break;
+		}
+	}
+	if (ap->ctl >= 0 && close(ap->ctl) < 0)
+		log_errno(LOG_WARN, "close(admin control)");
 	ap->ctl = -1;
 	ap->pid = 0;
 }

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -72,6 +73,8 @@ struct conn {
 	struct sockaddr_storage real_ss; /* this request's client behind trusted proxies */
 	char real[SB_CLIENT_MAX];
 	const char *client; /* address text for this request's log line */
+	char request_id[72]; /* X-Request-Id: the client's, or one we made */
+	size_t request_id_len;
 	const struct sockaddr *client_sa;
 	size_t body_off;     /* next body byte in w->buf */
 	bool body_done;      /* the whole body was consumed */
@@ -308,7 +311,7 @@ static void conn_log(struct conn *c, int64_t start)
 		.referer = q->referer.p, .referer_len = q->referer.len,
 		.user_agent = q->user_agent.p, .user_agent_len = q->user_agent.len,
 		.duration_us = (now_ms() - start) * 1000,
-		.request_id = q->x_request_id.p, .request_id_len = q->x_request_id.len,
+		.request_id = c->request_id, .request_id_len = c->request_id_len,
 	};
 
 	if (e.method == NULL) { /* the head never parsed */
@@ -440,6 +443,7 @@ int exchange_start(struct exchange *x, int64_t length)
 
 	if (r->head_sent)
 		return c->stream_failed ? -1 : 0;
+	response_header_n(r, "X-Request-Id", 12, c->request_id, c->request_id_len);
 	r->streaming = true;
 	r->stream_length = length;
 	r->chunked = length < 0 && c->req.http_minor >= 1;
@@ -710,6 +714,48 @@ static void conn_client(struct conn *c, bool parsed)
 	}
 }
 
+/* A request id a balancer or client sent: short, and only safe characters. */
+static bool request_id_ok(const struct span *v)
+{
+	if (v->len == 0 || v->len > 64)
+		return false;
+	for (size_t i = 0; i < v->len; i++) {
+		char ch = v->p[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_' ||
+		      ch == '.' || ch == ':' || ch == '/' || ch == '+' || ch == '='))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * X-Request-Id: passed through when the request has a sane one, else made
+ * here (pid, a per-worker sequence and a random start: unique without a
+ * syscall per request).  Echoed in the response and the access log.
+ */
+static void conn_request_id(struct conn *c, bool parsed)
+{
+	static const char hex[] = "0123456789abcdef";
+	static uint64_t seq;
+	uint64_t v[2];
+	size_t n = 0;
+
+	if (parsed && request_id_ok(&c->req.x_request_id)) {
+		memcpy(c->request_id, c->req.x_request_id.p, c->req.x_request_id.len);
+		c->request_id_len = c->req.x_request_id.len;
+		return;
+	}
+	if (seq == 0)
+		seq = ((uint64_t)(uint32_t)random() << 32) | (uint32_t)now_ms();
+	v[0] = ((uint64_t)getpid() << 32) ^ (uint64_t)c->w->slot_index;
+	v[1] = ++seq;
+	for (int k = 0; k < 2; k++)
+		for (int shift = 60; shift >= 0; shift -= 4)
+			c->request_id[n++] = hex[(v[k] >> shift) & 15];
+	c->request_id_len = n;
+}
+
 /* Answer a request whose head could not be read: c->req.error says what. */
 static void answer_error(struct conn *c)
 {
@@ -738,6 +784,7 @@ static bool finish_response(struct conn *c, bool parsed)
 		return !c->stream_failed;
 	}
 	c->keep = parsed && want_keep_alive(c);
+	response_header_n(r, "X-Request-Id", 12, c->request_id, c->request_id_len);
 	return conn_send(c, c->keep);
 }
 
@@ -760,6 +807,7 @@ static enum serve_result serve_one(struct conn *c)
 	c->keep = c->stream_failed = false;
 	parsed = st == REQ_HEAD;
 	conn_client(c, parsed);
+	conn_request_id(c, parsed);
 	if (parsed) {
 		struct exchange x = {
 			.req = &c->req, .res = &c->res, .cfg = w->cfg,

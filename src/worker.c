@@ -163,8 +163,8 @@ static void worker_setup(struct worker *w)
 	    worker_buffers(w) < 0 ||
 	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0)
 		worker_exit(w, 2);
+	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	if (cfg->max_requests_per_worker > 0) {
-		srandom((unsigned)getpid() ^ (unsigned)now_ms());
 		w->max_requests = cfg->max_requests_per_worker;
 		if (cfg->max_requests_jitter > 0)
 			w->max_requests += (uint64_t)random() %

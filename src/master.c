@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "admin_proc.h"
 #include "control.h"
 #include "log.h"
 #include "master.h"
@@ -90,6 +91,7 @@ struct master {
 	bool upgraded;     /* a new master took over the listeners */
 	pid_t recycle_old, recycle_new;
 	int ctl_client; /* the control connection being answered, or -1 */
+	struct admin_proc admin; /* admin.listen / agent_check responder */
 };
 
 #define RELOAD_WAIT_MS 60000
@@ -283,9 +285,10 @@ static void collect_generations(struct master *m)
 static struct proc *spawn_one(struct master *m)
 {
 	struct gen *g = m->cur;
-	int close_fds[MAX_OPEN + 3 + 8];
+	int close_fds[MAX_OPEN + 3 + 8 + 3];
 	size_t nclose = 0;
 
+	nclose += admin_proc_fds(&m->admin, close_fds);
 	close_fds[nclose++] = m->wake[0];
 	close_fds[nclose++] = m->ctl_fd;
 	close_fds[nclose++] = m->ctl_client;
@@ -301,6 +304,27 @@ static struct proc *spawn_one(struct master *m)
 		.nclose_fds = nclose,
 	};
 	return proc_spawn(&m->procs, &a);
+}
+
+/* The admin process, for the current generation (admin_proc.h). */
+static void admin_spawn(struct master *m, int64_t now)
+{
+	int close_fds[MAX_OPEN + 4 + 8];
+	size_t nclose = 0;
+
+	if (!admin_proc_due(&m->admin, now, m->stopping))
+		return;
+	close_fds[nclose++] = m->wake[0];
+	close_fds[nclose++] = m->wake[1];
+	close_fds[nclose++] = m->ctl_fd;
+	close_fds[nclose++] = m->ctl_client;
+	for (size_t i = 0; i < m->nwaiters; i++)
+		close_fds[nclose++] = m->waiters[i].fd;
+	for (size_t i = 0; i < m->nopen; i++)
+		if (!gen_uses_fd(m->cur, m->open[i].fd))
+			close_fds[nclose++] = m->open[i].fd;
+	admin_proc_spawn(&m->admin, m->cur->cfg, m->sb, m->cur->ls, m->cur->nls,
+			 &m->procs, close_fds, nclose, now);
 }
 
 static void spawn_missing(struct master *m, int64_t now)
@@ -427,6 +451,7 @@ static void check_pending(struct master *m, int64_t now)
 	notify_send("READY=1");
 	m->sb->reloads++;
 	retire_older(m, now);
+	admin_proc_restart(&m->admin);
 	log_info("generation %u serving: %u workers, %zu listeners; older "
 		 "generations retiring",
 		 g->id, ready, g->nls);
@@ -513,6 +538,9 @@ static int reload(struct master *m, int64_t now, char *msg, size_t cap)
 		m->sb->failed_reloads++;
 		return -1;
 	}
+	if (admin_proc_listen(&m->admin, cfg, err, sizeof(err)) < 0)
+		log_warn("reload: %s; the admin and agent-check sockets stay as "
+			 "they were", err);
 	if (cfg->max_workers != m->sb->nslots)
 		log_warn("reload: max_workers is fixed at start (%u); a new "
 			 "value takes effect on restart", m->sb->nslots);
@@ -565,12 +593,18 @@ _Noreturn static void exec_new_binary(struct master *m)
 	size_t n = 0;
 	sigset_t none;
 
+	const struct listener *extra[2] = { &m->admin.http, &m->admin.agent };
+
 	env[0] = '\0';
-	for (size_t i = 0; i < m->nopen && n < sizeof(env); i++) {
-		if (fcntl(m->open[i].fd, F_SETFD, 0) < 0)
-			log_errno(LOG_ERROR, "fcntl(listener %s)", m->open[i].addr.text);
-		n += (size_t)snprintf(env + n, sizeof(env) - n, "%d=%s;",
-				      m->open[i].fd, m->open[i].addr.text);
+	for (size_t i = 0; i < m->nopen + 2 && n < sizeof(env); i++) {
+		const struct listener *l = i < m->nopen ? &m->open[i]
+							: extra[i - m->nopen];
+		if (l->fd < 0)
+			continue;
+		if (fcntl(l->fd, F_SETFD, 0) < 0)
+			log_errno(LOG_ERROR, "fcntl(listener %s)", l->addr.text);
+		n += (size_t)snprintf(env + n, sizeof(env) - n, "%d=%s;", l->fd,
+				      l->addr.text);
 	}
 	setenv(LISTEN_ENV, env, 1);
 	sigemptyset(&none);
@@ -640,6 +674,8 @@ static void reap(struct master *m, int64_t now)
 			upgrade_failed(m, why);
 			continue;
 		}
+		if (admin_proc_reaped(&m->admin, pid, status, now, m->stopping))
+			continue;
 		struct proc *p = proc_find(&m->procs, pid);
 		if (p == NULL)
 			continue;
@@ -751,6 +787,7 @@ static void reopen_logs(struct master *m)
 	for (size_t i = 0; i < m->procs.cap; i++)
 		if (m->procs.p[i].pid != 0)
 			proc_send_fds(&m->procs.p[i], efd, afd);
+	admin_proc_send_fds(&m->admin, efd, afd);
 	log_info("log files reopened");
 }
 
@@ -880,6 +917,9 @@ static int next_timeout(const struct master *m, int64_t now)
 
 	if (m->respawn_at > now && m->respawn_at < t)
 		t = m->respawn_at;
+	if (m->admin.pid == 0 && admin_proc_wanted(&m->admin) &&
+	    m->admin.respawn_at < t)
+		t = m->admin.respawn_at;
 	if (m->stopping && !m->stop_sent && m->drain_until < t)
 		t = m->drain_until;
 	for (size_t i = 0; i < m->procs.cap; i++) {
@@ -932,6 +972,7 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 		if (m->stopping && !any_proc(m))
 			return;
 		spawn_missing(m, now);
+		admin_spawn(m, now);
 	}
 }
 
@@ -989,6 +1030,20 @@ static int check_user(const struct config *cfg)
 	return 0;
 }
 
+/* An admin or agent-check socket handed over by the previous master. */
+static void adopt_admin(struct master *m, struct listener *slot, bool enabled,
+			const struct listen_addr *a)
+{
+	for (size_t i = 0; enabled && i < m->ninherited; i++) {
+		if (strcmp(m->inherited[i].addr.text, a->text) != 0)
+			continue;
+		slot->addr = *a;
+		slot->fd = m->inherited[i].fd;
+		m->inherited[i] = m->inherited[--m->ninherited];
+		return;
+	}
+}
+
 static int master_start(struct master *m, struct config *cfg)
 {
 	char err[256];
@@ -1004,11 +1059,18 @@ static int master_start(struct master *m, struct config *cfg)
 		log_error("%s", err);
 		return -1;
 	}
+	adopt_admin(m, &m->admin.http, cfg->admin_enabled, &cfg->admin_listen);
+	adopt_admin(m, &m->admin.agent, cfg->agent_check_enabled,
+		    &cfg->agent_check);
 	while (m->ninherited > 0) {
 		struct listener *l = &m->inherited[--m->ninherited];
 		log_warn("inherited listener %s is not in the configuration; "
 			 "closing it", l->addr.text);
 		close(l->fd);
+	}
+	if (admin_proc_listen(&m->admin, cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
 	}
 	m->sb = scoreboard_create(cfg->max_workers);
 	if (m->sb == NULL || proc_table_init(&m->procs, cfg->max_workers) < 0)
@@ -1044,10 +1106,12 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	bool upgraded_from = getenv(LISTEN_ENV) != NULL;
 
 	log_set_role("master", -1);
+	admin_proc_init(&m.admin);
 	signals_setup(&waitmask);
 	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);
 	m.exe[n > 0 ? n : 0] = '\0';
 	if (master_start(&m, cfg) < 0) {
+		admin_proc_close(&m.admin);
 		while (m.nopen > 0)
 			listener_close(&m.open[--m.nopen], true);
 		config_free(cfg);
@@ -1058,10 +1122,13 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	log_info("%s %s started: %u workers, generation 1", PACKAGE_NAME,
 		 PACKAGE_VERSION, cfg->workers);
 	spawn_missing(&m, now_ms());
+	admin_spawn(&m, now_ms());
 	if (upgraded_from != 0) /* under systemd, the unit follows us */
 		notify_mainpid(getpid());
 	notify_send("READY=1");
 	master_loop(&m, &waitmask);
+	admin_proc_stop(&m.admin);
+	admin_proc_close(&m.admin);
 
 	while (m.nopen > 0)
 		listener_close(&m.open[--m.nopen], !m.upgraded);

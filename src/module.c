@@ -711,3 +711,23 @@ void module_serve(struct exchange *x)
 	rc = b->so->mod->handle(&req, &res);
 	finish(x, &res, name, rc);
 }
+
+int modules_worker_init(const struct config *cfg)
+{
+	for (size_t i = 0; i < nbindings; i++) {
+		struct loaded *so = bindings[i].so;
+		bool seen = false;
+		if (bindings[i].cfg != cfg || so->mod->worker_init == NULL)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++) /* once per object */
+			seen = bindings[j].cfg == cfg && bindings[j].so == so;
+		if (seen)
+			continue;
+		if (so->mod->worker_init() != 0) {
+			log_error("module %s (route %s): worker_init failed",
+				  so->mod->name, bindings[i].route->prefix);
+			return -1;
+		}
+	}
+	return 0;
+}

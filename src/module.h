@@ -26,6 +26,12 @@ int modules_load(const struct config *cfg, struct config_errors *errs);
 /* fini and dlclose for what modules_load(cfg) loaded; harmless otherwise. */
 void modules_unload(const struct config *cfg);
 
+/*
+ * In a new worker: each module its configuration uses gets worker_init()
+ * once.  0, or -1 (logged) when one refused.
+ */
+int modules_worker_init(const struct config *cfg);
+
 /* The handler: the module of x->route handles the request. */
 void module_serve(struct exchange *x);
 

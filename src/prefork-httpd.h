@@ -53,6 +53,11 @@ struct ph_module {
 	int (*handle)(struct ph_request *req, struct ph_response *res);
 	/* Optional. */
 	void (*fini)(void);
+	/* Optional: once in each worker process, after it is forked and has
+	 * dropped privileges, before it serves (open per-process resources:
+	 * connections, files).  Nonzero makes the worker exit; the master
+	 * replaces it, with back-off if it keeps failing. */
+	int (*worker_init)(void);
 };
 
 /* ---- options (the route's `options` map) ---- */

@@ -31,6 +31,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "module.h"
 #include "worker.h"
 
 /* epoll data: which kind of descriptor woke us (tag in the high half). */
@@ -161,7 +162,8 @@ static void worker_setup(struct worker *w)
 		_exit(0);
 	if (drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
 	    worker_buffers(w) < 0 ||
-	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0)
+	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0 ||
+	    modules_worker_init(cfg) < 0)
 		worker_exit(w, 2);
 	srandom((unsigned)getpid() ^ (unsigned)now_ms());
 	if (cfg->max_requests_per_worker > 0) {

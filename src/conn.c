@@ -89,7 +89,7 @@ struct conn {
 };
 
 /* The Date header, formatted once per second. */
-static const char *date_now(void)
+const char *date_now(void)
 {
 	static char date[HTTP_DATE_LEN + 1];
 	static time_t sec = -1;

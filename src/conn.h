@@ -35,4 +35,7 @@ struct conn_start {
  */
 void conn_serve(struct worker *w, const struct conn_start *st);
 
+/* The current Date header value (formatted once per second). */
+const char *date_now(void);
+
 #endif

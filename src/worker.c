@@ -31,6 +31,8 @@
 
 #include "conn.h"
 #include "log.h"
+#include "response.h"
+#include <sys/uio.h>
 #include "module.h"
 #include "worker.h"
 
@@ -314,12 +316,21 @@ static void unpark(struct worker *w, struct parked *p)
 /* A parked head that ran out of time: 408, best effort, and close. */
 static void park_expire(struct worker *w, struct parked *p)
 {
-	static const char resp[] =
-		"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
-		"Connection: close\r\n\r\n";
+	char hbuf[256], head[1024];
+	struct response r;
+	struct iovec iov[2];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	int fd = p->fd;
 
-	if (send(fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	response_init(&r, hbuf, sizeof(hbuf));
+	response_reset(&r);
+	response_error(&r, 408);
+	iov[0].iov_base = head;
+	iov[0].iov_len = response_head(&r, head, sizeof(head), date_now(),
+				       w->server, false);
+	iov[1].iov_base = (void *)(uintptr_t)r.body;
+	iov[1].iov_len = r.body_len;
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 	    errno != EAGAIN && errno != EPIPE && errno != ECONNRESET)
 		log_errno(LOG_INFO, "send(408 to a parked client)");
 	sb_stat_add(&w->slot->stats.head_timeouts, 1);

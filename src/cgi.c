@@ -82,7 +82,12 @@ static bool no_openat2;
 
 /* ---- finding the script ------------------------------------------------ */
 
-/* Without openat2: one component at a time, never following a symlink. */
+/*
+ * Without openat2: one component at a time, never following a symlink.
+ * O_PATH | O_NOFOLLOW opens a symlink itself rather than failing, so a
+ * symlink is refused here with ELOOP, as openat2 refuses one leading out
+ * (EXDEV): both are 404, whichever way the kernel resolves.
+ */
 static int open_walk(int dirfd, const char *rel)
 {
 	char seg[NAME_MAX + 1];
@@ -99,8 +104,17 @@ static int open_walk(int dirfd, const char *rel)
 		memcpy(seg, p, n);
 		seg[n] = '\0';
 		fd = openat(cur, seg, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (cur != dirfd)
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+			close(fd);
+			fd = -1;
+			errno = ELOOP;
+		}
+		if (cur != dirfd) {
+			int saved = errno;
 			close(cur);
+			errno = saved;
+		}
 		if (fd < 0 || slash == NULL)
 			return fd;
 		cur = fd;

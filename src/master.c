@@ -708,6 +708,44 @@ static void reap(struct master *m, int64_t now)
 	}
 }
 
+/*
+ * SIGKILL a worker and whatever it started in process groups of its own
+ * (CGI scripts: cgi.c puts each in its own group and kills it on its
+ * timeout, which a killed worker never reaches).  The worker is stopped
+ * first, so that it cannot reap a child, whose pid could then be reused,
+ * while its children are read from /proc.
+ */
+static void kill_worker(pid_t pid)
+{
+	char path[64], buf[1024];
+	FILE *f;
+
+	if (kill(pid, SIGSTOP) < 0) {
+		if (errno != ESRCH)
+			log_errno(LOG_WARN, "kill(%d, SIGSTOP)", (int)pid);
+		kill(pid, SIGKILL);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		while (fscanf(f, "%1023s", buf) == 1) {
+			long c = strtol(buf, NULL, 10);
+			if (c <= 0)
+				continue;
+			/* its own group: the whole group; else the child alone */
+			pid_t target = getpgid((pid_t)c) == (pid_t)c ? -(pid_t)c
+								    : (pid_t)c;
+			if (kill(target, SIGKILL) < 0 && errno != ESRCH)
+				log_errno(LOG_WARN, "kill(%d, SIGKILL)", (int)target);
+		}
+		fclose(f);
+	}
+	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+		log_errno(LOG_WARN, "kill(%d, SIGKILL)", (int)pid);
+}
+
 /* Hard-kill retiring workers past their grace, and workers stuck on one request. */
 static void enforce_deadlines(struct master *m, int64_t now)
 {
@@ -722,7 +760,7 @@ static void enforce_deadlines(struct master *m, int64_t now)
 		if (p->retiring && p->kill_at_ms && now >= p->kill_at_ms) {
 			log_warn("worker %d (pid %d) still busy after the graceful "
 				 "timeout; killing it", p->slot, (int)p->pid);
-			kill(p->pid, SIGKILL);
+			kill_worker(p->pid);
 			p->kill_at_ms = 0;
 			continue;
 		}
@@ -736,7 +774,7 @@ static void enforce_deadlines(struct master *m, int64_t now)
 			 p->slot, (int)p->pid, (double)(now - start) / 1000.0,
 			 s->request, s->client);
 		p->watchdog = true;
-		kill(p->pid, SIGKILL);
+		kill_worker(p->pid);
 	}
 }
 
@@ -775,7 +813,7 @@ static void fast_stop(struct master *m)
 	m->drain_until = 0;
 	for (size_t i = 0; i < m->procs.cap; i++)
 		if (m->procs.p[i].pid != 0)
-			kill(m->procs.p[i].pid, SIGKILL);
+			kill_worker(m->procs.p[i].pid);
 }
 
 static void reopen_logs(struct master *m)

@@ -9,19 +9,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "child.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -407,73 +404,14 @@ static void check_ctl(struct admin *a)
 
 /* ---- setup ---- */
 
-static void ignore_signals(void)
-{
-	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM,
-				       SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN,
-				       SIGTTOU, SIGPIPE };
-	struct sigaction sa = { .sa_handler = SIG_IGN };
-	sigset_t none;
-
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < PH_ARRAY_LEN(ignored); i++)
-		if (sigaction(ignored[i], &sa, NULL) < 0)
-			log_errno(LOG_WARN, "admin: sigaction(%d)", ignored[i]);
-	sa.sa_handler = SIG_DFL;
-	if (sigaction(SIGCHLD, &sa, NULL) < 0)
-		log_errno(LOG_WARN, "admin: sigaction(SIGCHLD)");
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		log_errno(LOG_WARN, "admin: sigprocmask");
-}
-
-/* Become cfg->user (and group) when started as root.  0 or -1 (logged). */
-static int drop_privileges(const struct config *cfg)
-{
-	struct passwd *pw;
-	gid_t gid;
-
-	if (cfg->user == NULL || geteuid() != 0)
-		return 0;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		log_errno(LOG_ERROR, "admin: getpwnam(\"%s\")", cfg->user);
-		return -1;
-	}
-	gid = pw->pw_gid;
-	if (cfg->group != NULL) {
-		struct group *gr = getgrnam(cfg->group);
-		if (gr == NULL) {
-			log_errno(LOG_ERROR, "admin: getgrnam(\"%s\")", cfg->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0) {
-		log_errno(LOG_ERROR, "admin: setgid(%u)", (unsigned)gid);
-		return -1;
-	}
-	if (setuid(pw->pw_uid) < 0) {
-		log_errno(LOG_ERROR, "admin: setuid(%u)", (unsigned)pw->pw_uid);
-		return -1;
-	}
-	return 0;
-}
-
 static void admin_setup(struct admin *a)
 {
-	pid_t master = getppid();
 	size_t status_cap = status_buffer_size(a->sb->nslots);
 	size_t metrics_cap = metrics_buffer_size(a->nls);
 
-	ignore_signals();
 	log_set_role("admin", -1);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		log_errno(LOG_WARN, "admin: prctl(PR_SET_PDEATHSIG)");
-	if (master == 1) /* the master died before prctl took effect */
-		_exit(0);
-	if (drop_privileges(a->cfg) < 0)
+	child_setup();
+	if (child_drop_privileges(a->cfg) < 0)
 		_exit(2);
 	a->pagecap = status_cap > metrics_cap ? status_cap : metrics_cap;
 	a->page = malloc(a->pagecap);

@@ -15,20 +15,17 @@
  * keeps a port.
  */
 #include <errno.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conn.h"
 #include "log.h"
 #include "response.h"
@@ -50,61 +47,6 @@ static void worker_exit(struct worker *w, int code)
 	sb_set_state(w->slot, SB_CLOSING);
 	log_access_flush();
 	_exit(code);
-}
-
-static void worker_signals(void)
-{
-	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM,
-				       SIGUSR1, SIGUSR2, SIGWINCH, SIGTTIN,
-				       SIGTTOU, SIGPIPE };
-	struct sigaction sa = { .sa_handler = SIG_IGN };
-	sigset_t none;
-
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < PH_ARRAY_LEN(ignored); i++)
-		sigaction(ignored[i], &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* Become cfg->user (and group) when running as root.  0 or -1 (logged). */
-static int drop_privileges(const struct config *cfg)
-{
-	struct passwd *pw;
-	gid_t gid;
-
-	if (cfg->user == NULL || geteuid() != 0)
-		return 0;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		log_errno(LOG_ERROR, "getpwnam(\"%s\")", cfg->user);
-		return -1;
-	}
-	gid = pw->pw_gid;
-	if (cfg->group != NULL) {
-		struct group *gr = getgrnam(cfg->group);
-		if (gr == NULL) {
-			log_errno(LOG_ERROR, "getgrnam(\"%s\")", cfg->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0) {
-		log_errno(LOG_ERROR, "setgid(%u)", (unsigned)gid);
-		return -1;
-	}
-	if (setuid(pw->pw_uid) < 0) {
-		log_errno(LOG_ERROR, "setuid(%u)", (unsigned)pw->pw_uid);
-		return -1;
-	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		log_error("could regain root after dropping to \"%s\"", cfg->user);
-		return -1;
-	}
-	return 0;
 }
 
 static int worker_epoll(struct worker *w)
@@ -154,15 +96,10 @@ static int worker_buffers(struct worker *w)
 static void worker_setup(struct worker *w)
 {
 	const struct config *cfg = w->cfg;
-	pid_t master = getppid();
 
-	worker_signals();
 	log_set_role("worker", w->slot_index);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		log_errno(LOG_WARN, "prctl(PR_SET_PDEATHSIG)");
-	if (master == 1) /* the master died before prctl took effect */
-		_exit(0);
-	if (drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
+	child_setup();
+	if (child_drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
 	    worker_buffers(w) < 0 ||
 	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0 ||
 	    modules_worker_init(cfg) < 0)

@@ -212,6 +212,15 @@ static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
 	}
 }
 
+/* Log why a send failed: a stall past timeouts.send, or an error worth it. */
+static void send_failed(const struct conn *c, const char *call)
+{
+	if (errno == EAGAIN)
+		log_info("client %s: send timed out", c->remote);
+	else if (errno != EPIPE && errno != ECONNRESET)
+		log_errno(LOG_INFO, "%s(client %s)", call, c->remote);
+}
+
 /* Write all iov bytes; false when the client is gone or stalled past send. */
 static bool send_iov(struct conn *c, struct iovec *iov, int cnt, int flags,
 		     uint64_t *sent)
@@ -223,10 +232,7 @@ static bool send_iov(struct conn *c, struct iovec *iov, int cnt, int flags,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				log_info("client %s: send timed out", c->remote);
-			else if (errno != EPIPE && errno != ECONNRESET)
-				log_errno(LOG_INFO, "send(client %s)", c->remote);
+			send_failed(c, "sendmsg");
 			return false;
 		}
 		*sent += (uint64_t)n;
@@ -253,10 +259,7 @@ static bool send_file(struct conn *c, int fd, off_t off, off_t len,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
-				log_info("client %s: send timed out", c->remote);
-			else if (errno != EPIPE && errno != ECONNRESET)
-				log_errno(LOG_INFO, "sendfile(client %s)", c->remote);
+			send_failed(c, "sendfile");
 			return false;
 		}
 		if (n == 0) { /* the file shrank under us */

@@ -133,8 +133,12 @@ static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 		int due = log_access_due_ms(now);
 		int timeout;
 
-		if (idle && c->w->stopping)
-			return WAIT_STOP;
+		if (idle && c->w->stopping) {
+			/* A request that arrived meanwhile is still answered
+			 * (with Connection: close) rather than dropped. */
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+			return poll(&p, 1, 0) > 0 ? WAIT_READY : WAIT_STOP;
+		}
 		if (left <= 0)
 			return WAIT_TIMEOUT;
 		timeout = left > INT32_MAX ? INT32_MAX : (int)left;

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -307,14 +308,20 @@ size_t listeners_inherit(struct listener *out, size_t cap)
 		if (end != p && *end == '=' && fd >= 3 && fd < 65536 &&
 		    inherit_one(&out[n], (int)fd))
 			n++;
+		else
+			log_warn("%s: cannot use \"%.40s\"; ignoring it", LISTEN_ENV, p);
 		p = strchr(p, ';');
 		p = p ? p + 1 : NULL;
 	}
 	if (fds && pid && strtol(pid, NULL, 10) == (long)getpid()) {
 		long count = strtol(fds, NULL, 10);
-		for (long i = 0; i < count && n < cap; i++)
+		for (long i = 0; i < count && n < cap; i++) {
 			if (inherit_one(&out[n], (int)(3 + i)))
 				n++;
+			else
+				log_warn("LISTEN_FDS: fd %ld is not a listening "
+					 "stream socket; ignoring it", 3 + i);
+		}
 	}
 	unsetenv(LISTEN_ENV);
 	unsetenv("LISTEN_FDS");

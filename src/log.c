@@ -21,6 +21,7 @@
 #define ACCESS_BUF 65536
 #define ACCESS_LINE_MAX 8192
 #define ACCESS_FLUSH_MS 1000
+#define FIELD_MAX 2048 /* escaped Referer and User-Agent, each, at most */
 
 static struct {
 	int err_fd;
@@ -291,6 +292,79 @@ static size_t put_escaped(char *out, size_t cap, const char *s, size_t len)
 	return n;
 }
 
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	size_t n;
+	unsigned min;
+	unsigned cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1fu;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0fu;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07u;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Append s as the inside of a JSON string (RFC 8259): '"' and '\\' are
+ * escaped with a backslash, control bytes and DEL as \u00XX, valid UTF-8
+ * is kept, and every other byte is taken as the code point of the same
+ * value (\u00XX), so each line stays valid JSON whatever a client sent.
+ */
+static size_t put_json(char *out, size_t cap, const char *str, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 6 < cap;) {
+		unsigned char c = s[i];
+		size_t u;
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[n++] = (char)c;
+			i++;
+		} else if (c >= 0x80 && (u = utf8_len(s + i, len - i)) > 0) {
+			if (n + u + 6 >= cap)
+				break;
+			memcpy(out + n, s + i, u);
+			n += u;
+			i += u;
+		} else {
+			memcpy(out + n, "\\u00", 4);
+			out[n + 4] = hex[c >> 4];
+			out[n + 5] = hex[c & 15];
+			n += 6;
+			i++;
+		}
+	}
+	return n;
+}
+
 static size_t put_field(char *out, size_t cap, const char *s, size_t len)
 {
 	if (s == NULL || len == 0) {
@@ -302,63 +376,113 @@ static size_t put_field(char *out, size_t cap, const char *s, size_t len)
 	return put_escaped(out, cap, s, len);
 }
 
+/*
+ * Bounded appends for one access line: n never passes cap - 1, whatever
+ * the escaped fields add up to (a long Referer of 0xff bytes grows four or
+ * six times), so a line is cut short rather than written past its space.
+ */
+struct line {
+	char *o;
+	size_t cap, n;
+};
+
+static void put_fmt(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put_fmt(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (l->n + 1 >= l->cap)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(l->o + l->n, l->cap - l->n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		l->n = l->n + (size_t)r < l->cap ? l->n + (size_t)r : l->cap - 1;
+}
+
+static void put_esc(struct line *l, const char *s, size_t len, bool json)
+{
+	if (l->n + 1 >= l->cap)
+		return;
+	if (json)
+		l->n += put_json(l->o + l->n, l->cap - l->n, s, len);
+	else if (s == NULL || len == 0)
+		l->n += put_field(l->o + l->n, l->cap - l->n, s, len);
+	else
+		l->n += put_escaped(l->o + l->n, l->cap - l->n, s, len);
+}
+
+/* The same with at most max bytes of output: for the long free-text fields,
+ * so that the fields after them still have room. */
+static void put_esc_max(struct line *l, const char *s, size_t len, bool json,
+			size_t max)
+{
+	size_t cap = l->cap;
+
+	if (l->n + max < cap)
+		l->cap = l->n + max;
+	put_esc(l, s, len, json);
+	l->cap = cap;
+}
+
+/* The line must end with this; room is kept for it. */
+static size_t put_end(struct line *l, const char *end)
+{
+	size_t e = strlen(end);
+
+	if (l->n + e > l->cap)
+		l->n = l->cap - e;
+	memcpy(l->o + l->n, end, e);
+	return l->n + e;
+}
+
 static size_t format_combined(char *o, size_t cap, const struct access_entry *e)
 {
-	int r = snprintf(o, cap, "%s - - %s \"", e->remote, access_stamp());
-	size_t n = r > 0 ? (size_t)r : 0;
+	struct line l = { o, cap - 2, 0 }; /* room for "\"\n" */
 
-	n += put_escaped(o + n, cap - n, e->method, e->method_len);
-	n += put_escaped(o + n, cap - n, " ", 1);
-	n += put_escaped(o + n, cap - n, e->target, e->target_len);
-	r = snprintf(o + n, cap - n, " HTTP/%d.%d\" %d %llu \"", e->http_major,
-		     e->http_minor, e->status, e->bytes);
-	n += r > 0 ? (size_t)r : 0;
-	n += put_field(o + n, cap - n, e->referer, e->referer_len);
-	if (n + 3 < cap) {
-		memcpy(o + n, "\" \"", 3);
-		n += 3;
-	}
-	n += put_field(o + n, cap - n, e->user_agent, e->user_agent_len);
-	if (n + 2 < cap) {
-		o[n++] = '"';
-		o[n++] = '\n';
-	}
-	return n;
+	put_fmt(&l, "%s - - %s \"", e->remote, access_stamp());
+	put_esc(&l, e->method, e->method_len, false);
+	put_fmt(&l, " ");
+	put_esc(&l, e->target, e->target_len, false);
+	put_fmt(&l, " HTTP/%d.%d\" %d %llu \"", e->http_major, e->http_minor,
+		e->status, e->bytes);
+	put_esc_max(&l, e->referer, e->referer_len, false, FIELD_MAX);
+	put_fmt(&l, "\" \"");
+	put_esc_max(&l, e->user_agent, e->user_agent_len, false, FIELD_MAX);
+	l.cap = cap;
+	return put_end(&l, "\"\n");
 }
 
 static size_t format_json(char *o, size_t cap, const struct access_entry *e)
 {
+	struct line l = { o, cap - 3, 0 }; /* room for "\"}\n" */
 	struct timespec ts;
 	struct tm tm;
 	char t[40];
-	int r;
-	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(o, cap, "{\"time\":\"%s.%03ldZ\",\"remote\":\"%s\",\"method\":\"",
-		     t, ts.tv_nsec / 1000000, e->remote);
-	n = r > 0 ? (size_t)r : 0;
-	n += put_escaped(o + n, cap - n, e->method, e->method_len);
-	n += (size_t)snprintf(o + n, cap - n, "\",\"target\":\"");
-	n += put_escaped(o + n, cap - n, e->target, e->target_len);
-	r = snprintf(o + n, cap - n,
-		     "\",\"protocol\":\"HTTP/%d.%d\",\"status\":%d,\"bytes\":%llu,"
-		     "\"duration_us\":%lld,\"referer\":\"",
-		     e->http_major, e->http_minor, e->status, e->bytes,
-		     e->duration_us);
-	n += r > 0 ? (size_t)r : 0;
-	n += put_escaped(o + n, cap - n, e->referer, e->referer_len);
-	n += (size_t)snprintf(o + n, cap - n, "\",\"user_agent\":\"");
-	n += put_escaped(o + n, cap - n, e->user_agent, e->user_agent_len);
-	n += (size_t)snprintf(o + n, cap - n, "\",\"request_id\":\"");
-	n += put_escaped(o + n, cap - n, e->request_id, e->request_id_len);
-	if (n + 3 < cap) {
-		memcpy(o + n, "\"}\n", 3);
-		n += 3;
-	}
-	return n;
+	put_fmt(&l, "{\"time\":\"%s.%03ldZ\",\"remote\":\"", t,
+		ts.tv_nsec / 1000000);
+	put_esc(&l, e->remote, strlen(e->remote), true);
+	put_fmt(&l, "\",\"method\":\"");
+	put_esc(&l, e->method, e->method_len, true);
+	put_fmt(&l, "\",\"target\":\"");
+	put_esc(&l, e->target, e->target_len, true);
+	put_fmt(&l, "\",\"protocol\":\"HTTP/%d.%d\",\"status\":%d,\"bytes\":%llu,"
+		    "\"duration_us\":%lld,\"referer\":\"",
+		e->http_major, e->http_minor, e->status, e->bytes, e->duration_us);
+	put_esc_max(&l, e->referer, e->referer_len, true, FIELD_MAX);
+	put_fmt(&l, "\",\"user_agent\":\"");
+	put_esc_max(&l, e->user_agent, e->user_agent_len, true, FIELD_MAX);
+	put_fmt(&l, "\",\"request_id\":\"");
+	put_esc(&l, e->request_id, e->request_id_len, true);
+	l.cap = cap;
+	return put_end(&l, "\"}\n");
 }
 
 void log_access(const struct access_entry *e)

@@ -184,7 +184,8 @@ static int env_append(struct cgi_env *env, const char *p, size_t n)
 {
 	if (env_reserve(env, n) < 0)
 		return -1;
-	memcpy(env->buf + env->len, p, n);
+	if (n > 0) /* an empty span may have p == NULL (no query string) */
+		memcpy(env->buf + env->len, p, n);
 	env->len += n;
 	return 0;
 }

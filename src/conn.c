@@ -52,6 +52,10 @@
  * than the wait it saves (a turn is well under a millisecond of work).
  */
 #define SATURATED_TURN 16
+#define IDLE_WATCH_MAX 8 /* listeners an idle keep-alive wait watches */
+/* An idle keep-alive connection gives its worker up to a waiting one after
+ * this long (when no other worker is idle). */
+#define IDLE_YIELD_MS 100
 #define LINGER_MS 1000     /* at most this long in all */
 #define LINGER_QUIET_MS 250 /* ... and stop after this long without input */
 
@@ -115,6 +119,32 @@ static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
 		snprintf(out, cap, "%s", sa->sa_family == AF_UNIX ? "unix" : "-");
 }
 
+/* True when some worker of the pool is waiting in accept. */
+static bool any_worker_idle(const struct worker *w)
+{
+	const struct scoreboard *sb = w->sb;
+
+	for (unsigned i = 0; i < sb->nslots; i++)
+		if (sb_get_state(&sb->slots[i]) == SB_IDLE)
+			return true;
+	return false;
+}
+
+/*
+ * An idle keep-alive connection holds its worker while a new connection
+ * waits in the accept queue.  True when one of the watched listeners has a
+ * connection waiting; the caller then gives the worker up (closes the idle
+ * connection) unless another worker is idle and will take it.
+ */
+static bool yield_idle(const struct pollfd *lp, nfds_t n)
+{
+	for (nfds_t i = 0; i < n; i++) {
+		if (lp[i].revents & POLLIN)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Wait until fd is readable or the deadline passes.  idle: no byte of the
  * next request has arrived, so a graceful retire ends the wait (WAIT_STOP).
@@ -122,18 +152,27 @@ static void peer_text(const struct sockaddr *sa, char *out, size_t cap)
  */
 static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = c->fd, .events = POLLIN },
-		{ .fd = c->w->ctl_fd, .events = POLLIN },
-	};
+	struct worker *w = c->w;
+	struct pollfd pfd[2 + IDLE_WATCH_MAX];
+	nfds_t nfds = 2, watch = 2;
+	int64_t watch_from = 0;
 
+	pfd[0] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = w->ctl_fd, .events = POLLIN };
+	/* Idle keep-alive: also watch the listeners (see yield_idle), from
+	 * IDLE_YIELD_MS on: a busy client sends its next request sooner. */
+	for (size_t i = 0; idle && i < w->nlisteners && i < IDLE_WATCH_MAX; i++)
+		pfd[watch++] = (struct pollfd){ .fd = w->listeners[i].fd,
+						.events = POLLIN };
+	if (watch > 2)
+		watch_from = now_ms() + IDLE_YIELD_MS;
 	for (;;) {
 		int64_t now = now_ms();
 		int64_t left = deadline - now;
 		int due = log_access_due_ms(now);
 		int timeout;
 
-		if (idle && c->w->stopping) {
+		if (idle && w->stopping) {
 			/* A request that arrived meanwhile is still answered
 			 * (with Connection: close) rather than dropped. */
 			struct pollfd p = { .fd = c->fd, .events = POLLIN };
@@ -144,7 +183,11 @@ static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 		timeout = left > INT32_MAX ? INT32_MAX : (int)left;
 		if (due >= 0 && due < timeout)
 			timeout = due;
-		int n = poll(pfd, 2, timeout);
+		if (watch_from != 0 && now >= watch_from)
+			nfds = watch;
+		else if (watch_from != 0 && watch_from - now < timeout)
+			timeout = (int)(watch_from - now);
+		int n = poll(pfd, nfds, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -152,9 +195,18 @@ static enum wait_result conn_wait(struct conn *c, int64_t deadline, bool idle)
 			return WAIT_ERROR;
 		}
 		if (pfd[1].revents)
-			worker_check_ctl(c->w);
+			worker_check_ctl(w);
 		if (pfd[0].revents)
 			return WAIT_READY;
+		if (nfds > 2 && yield_idle(pfd + 2, nfds - 2)) {
+			if (!any_worker_idle(w)) {
+				sb_stat_add(&w->slot->stats.keepalive_busy_closes, 1);
+				return WAIT_STOP;
+			}
+			/* Somebody else takes it: look again a little later. */
+			nfds = 2;
+			watch_from = now_ms() + IDLE_YIELD_MS;
+		}
 		if (log_access_due_ms(now_ms()) == 0)
 			log_access_flush();
 	}
@@ -346,17 +398,6 @@ static void route_relative(const struct route *rt, const char **path,
 		*path = "/";
 		*len = 1;
 	}
-}
-
-/* True when some worker of the pool is waiting in accept. */
-static bool any_worker_idle(const struct worker *w)
-{
-	const struct scoreboard *sb = w->sb;
-
-	for (unsigned i = 0; i < sb->nslots; i++)
-		if (sb_get_state(&sb->slots[i]) == SB_IDLE)
-			return true;
-	return false;
 }
 
 /* True when a connection waits in the accept queue of one of our listeners. */
@@ -718,6 +759,7 @@ static void conn_client(struct conn *c, bool parsed)
 		c->client_sa = (const struct sockaddr *)&c->real_ss;
 		peer_text(c->client_sa, c->real, sizeof(c->real));
 		c->client = c->real;
+		sb_set_client(c->w->slot, c->real);
 	}
 }
 
@@ -971,8 +1013,11 @@ void conn_serve(struct worker *w, const struct conn_start *st)
 			sb_set_state(w->slot, SB_KEEPALIVE);
 	}
 	if (r == SERVE_PARK) {
+		/* c->peer: the client a PROXY header named, if any */
 		worker_park(w, &(struct conn_start){
-			.fd = fd, .peer = st->peer, .peerlen = st->peerlen,
+			.fd = fd,
+			.peer = (const struct sockaddr_storage *)(const void *)c->peer,
+			.peerlen = st->peerlen,
 			.accepted_ms = c->accepted_ms,
 			.head_start_ms = c->head_start_ms, .requests = c->requests,
 			.pre = w->buf, .prelen = c->len });

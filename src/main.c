@@ -165,6 +165,8 @@ int main(int argc, char **argv)
 	}
 	if (verb != NULL)
 		return send_signal(cfg_path, verb);
+	if (!test)
+		master_block_signals();
 	struct config *cfg = load(cfg_path);
 	if (cfg == NULL)
 		return 1;

@@ -116,6 +116,17 @@ static bool take_signal(int signo)
 	return true;
 }
 
+void master_block_signals(void)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < PH_ARRAY_LEN(handled_signals); i++)
+		sigaddset(&block, handled_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &block, NULL) < 0)
+		log_errno(LOG_WARN, "sigprocmask");
+}
+
 /* Block the handled signals; *waitmask is the mask to wait with. */
 static void signals_setup(sigset_t *waitmask)
 {
@@ -591,7 +602,6 @@ _Noreturn static void exec_new_binary(struct master *m)
 {
 	char env[MAX_OPEN * (LISTEN_TEXT_MAX + 16)];
 	size_t n = 0;
-	sigset_t none;
 
 	const struct listener *extra[2] = { &m->admin.http, &m->admin.agent };
 
@@ -607,8 +617,9 @@ _Noreturn static void exec_new_binary(struct master *m)
 				      l->addr.text);
 	}
 	setenv(LISTEN_ENV, env, 1);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The handled signals stay blocked across exec: one that arrives
+	 * before the new master installs its handlers waits instead of
+	 * killing it with the default action. */
 	execv(m->exe, m->argv);
 	log_errno(LOG_ERROR, "execv(\"%s\")", m->exe);
 	_exit(127);
@@ -783,6 +794,14 @@ static void begin_stop(struct master *m, int64_t now)
 	if (m->stopping)
 		return;
 	m->stopping = true;
+	if (m->upgraded) {
+		/* A new master serves the same listeners: this one leaves
+		 * quietly, without turning the shared health path to 503. */
+		m->drain_until = now;
+		log_info("graceful stop after an upgrade: workers finish their "
+			 "requests; the new master goes on serving");
+		return;
+	}
 	notify_send("STOPPING=1");
 	m->sb->draining = 1;
 	m->drain_until = now + m->cur->cfg->timeouts.drain_delay_ms;

@@ -13,6 +13,13 @@
  * logged, e.g. "bind 127.0.0.1:8080: Address already in use").  argv is
  * what USR2 executes again (with the binary found at start).
  */
+/*
+ * Block the signals the master handles, until master_run() waits for them:
+ * called first thing, so that a signal sent while the configuration is
+ * loaded is held instead of killing the process.
+ */
+void master_block_signals(void);
+
 int master_run(const char *cfg_path, struct config *cfg, char **argv);
 
 #endif

@@ -315,7 +315,7 @@ static void park_expire_due(struct worker *w, int64_t now)
 {
 	for (size_t i = 0; i < w->park.cap && w->park.count > 0; i++) {
 		struct parked *p = &w->park.p[i];
-		if (p->fd >= 0 && (now >= p->deadline_ms || w->stopping))
+		if (p->fd >= 0 && now >= p->deadline_ms)
 			park_expire(w, p);
 	}
 }
@@ -372,6 +372,27 @@ static void drain_backlog(struct worker *w)
 	}
 }
 
+/*
+ * Told to stop: serve the backlog once if this is a full stop, take the
+ * listeners out of the epoll set, and return true when nothing is left.
+ * Parked heads are still served when they complete (or get 408 at their
+ * deadline); the master kills us after timeouts.graceful in any case.
+ */
+static bool stop_accepting(struct worker *w)
+{
+	if (!w->accept_stopped) {
+		w->accept_stopped = true;
+		if (w->draining)
+			drain_backlog(w);
+		for (size_t i = 0; i < w->nlisteners; i++)
+			if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listeners[i].fd,
+				      NULL) < 0)
+				log_errno(LOG_WARN, "epoll_ctl(DEL %s)",
+					  w->listeners[i].addr.text);
+	}
+	return w->park.count == 0;
+}
+
 _Noreturn void worker_run(struct worker *w)
 {
 	struct epoll_event ev[8];
@@ -382,12 +403,8 @@ _Noreturn void worker_run(struct worker *w)
 	if (write(w->notify_fd, &ready, 1) < 0 && errno != EAGAIN)
 		log_errno(LOG_WARN, "write(master wake pipe)");
 	for (;;) {
-		if (w->stopping) {
-			park_expire_due(w, now_ms()); /* 408 for every parked head */
-			if (w->draining)
-				drain_backlog(w);
+		if (w->stopping && stop_accepting(w))
 			worker_exit(w, 0);
-		}
 		if (w->max_requests && w->requests >= w->max_requests &&
 		    !w->slot->recycle)
 			ask_recycle(w);
@@ -402,14 +419,14 @@ _Noreturn void worker_run(struct worker *w)
 		if (log_access_due_ms(now_ms()) == 0)
 			log_access_flush();
 		park_expire_due(w, now_ms());
-		for (int i = 0; i < n && !w->stopping; i++) {
+		for (int i = 0; i < n; i++) {
 			uint64_t tag = ev[i].data.u64 >> 32;
 			uint32_t v = (uint32_t)ev[i].data.u64;
 			if (tag == EV_CONTROL)
 				worker_check_ctl(w);
 			else if (tag == EV_PARKED)
 				park_readable(w, (int)v);
-			else
+			else if (!w->stopping)
 				accept_one(w, &w->listeners[v]);
 		}
 	}

@@ -38,6 +38,7 @@ struct worker {
 	int epfd;
 	bool stopping;         /* take no new connection, close idle ones */
 	bool draining;         /* before exiting, serve what waits in the backlog */
+	bool accept_stopped;   /* stopping: listeners out of the epoll set */
 	uint64_t requests;     /* served by this process */
 	uint64_t max_requests; /* 0: never recycle */
 	struct park_set park;     /* slow heads set aside (park.h) */

@@ -16,7 +16,9 @@
 #
 # Environment (set by `make check`): PREFORK_HTTPD, the server binary;
 # top_srcdir and top_builddir.  Set PH_KEEP=1 to keep the temporary
-# directory.  Nothing is written outside that directory, and the server is
+# directory.  PH_START_WAIT and PH_STOP_WAIT (seconds, default 5 and 10)
+# widen the waits of ph_start and ph_stop for a slow server (valgrind).
+# Nothing is written outside that directory, and the server is
 # only ever signalled by its PID.
 
 set -u
@@ -29,6 +31,8 @@ PH_PORT=
 PH_URL=
 PH_EXIT=
 PH_HEALTH_PATH=${PH_HEALTH_PATH:-/healthz}
+PH_START_WAIT=${PH_START_WAIT:-5}
+PH_STOP_WAIT=${PH_STOP_WAIT:-10}
 
 if [ -z "${PREFORK_HTTPD:-}" ] || [ ! -x "$PREFORK_HTTPD" ]; then
 	echo "PREFORK_HTTPD is not set to an executable (got '${PREFORK_HTTPD:-}')" >&2
@@ -108,7 +112,8 @@ HTML
 # ph_start CONFIG_TEXT: write CONFIG_TEXT to $PH_DIR/server.yaml, with
 # @PORT@ replaced by a free port and @DIR@ by $PH_DIR; start the server in
 # the background (output in $PH_DIR/stdout.log and stderr.log) and wait up
-# to 5 s for $PH_HEALTH_PATH to answer 200.  Sets PH_PID, PH_PORT, PH_URL.
+# to $PH_START_WAIT s (default 5) for $PH_HEALTH_PATH to answer 200.
+# Sets PH_PID, PH_PORT, PH_URL.
 # Returns 1 (after counting a failure) when the server does not come up.
 ph_start() {
 	local text=$1 code
@@ -124,7 +129,7 @@ ph_start() {
 	PH_PID=$!
 	PH_EXIT=
 
-	for _ in $(seq 50); do
+	for _ in $(seq $((PH_START_WAIT * 10))); do
 		if ! kill -0 "$PH_PID" 2>/dev/null; then
 			wait "$PH_PID" && PH_EXIT=0 || PH_EXIT=$?
 			PH_PID=
@@ -139,25 +144,26 @@ ph_start() {
 		fi
 		sleep 0.1
 	done
-	fail "server starts" "$PH_HEALTH_PATH did not answer 200 within 5 s (last: ${code:-none})"
+	fail "server starts" "$PH_HEALTH_PATH did not answer 200 within $PH_START_WAIT s (last: ${code:-none})"
 	ph_show_logs
 	return 1
 }
 
 # ph_stop [SIGNAL]: send SIGNAL (default TERM) to the server's PID, wait up
-# to 10 s for it to exit, then KILL it.  Sets PH_EXIT to its exit status.
+# to $PH_STOP_WAIT s (default 10) for it to exit, then KILL it.  Sets
+# PH_EXIT to its exit status.
 ph_stop() {
 	local sig=${1:-TERM}
 	if [ -z "$PH_PID" ]; then
 		return 0
 	fi
 	kill -s "$sig" "$PH_PID" 2>/dev/null || true
-	for _ in $(seq 100); do
+	for _ in $(seq $((PH_STOP_WAIT * 10))); do
 		kill -0 "$PH_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$PH_PID" 2>/dev/null; then
-		echo "# server (pid $PH_PID) still running 10 s after SIG$sig: sending KILL" >&2
+		echo "# server (pid $PH_PID) still running $PH_STOP_WAIT s after SIG$sig: sending KILL" >&2
 		kill -s KILL "$PH_PID" 2>/dev/null || true
 	fi
 	wait "$PH_PID" 2>/dev/null && PH_EXIT=0 || PH_EXIT=$?

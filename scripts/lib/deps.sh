@@ -12,7 +12,7 @@ PH_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
 libyaml-dev libhttp-parser-dev libcriterion-dev"
 
 # shellcheck disable=SC2034
-PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base
+PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
 systemd"
 
 # Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):

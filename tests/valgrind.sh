@@ -94,7 +94,7 @@ total_lost=0
 total_procs=0
 failed_tests=0
 status=0
-printf '%-12s %-6s %6s %7s %14s %7s\n' test result procs errors "lost (bytes)" seconds
+printf '%-18s %-6s %6s %7s %14s %7s\n' test result procs errors "lost (bytes)" seconds
 
 for t in "${tests[@]}"; do
 	case $t in
@@ -155,18 +155,18 @@ for t in "${tests[@]}"; do
 	total_errors=$((total_errors + errors))
 	total_lost=$((total_lost + lost))
 	total_procs=$((total_procs + procs))
-	printf '%-12s %-6s %6d %7d %14d %7d\n' "$name" "$result" "$procs" "$errors" "$lost" "$secs"
+	printf '%-18s %-6s %6d %7d %14d %7d\n' "$name" "$result" "$procs" "$errors" "$lost" "$secs"
 	if [ "$result" != pass ]; then
 		grep '^not ok' "$dir/test.log" | head -n 10 | sed 's/^/    /'
 	fi
 	if [ "$errors" -gt 0 ]; then
-		# The first error of each log that has one, with its stack.
+		# The first errors of each log that has some, with their stacks.
 		for f in "$dir"/vg.*.log; do
 			grep -q 'ERROR SUMMARY: [1-9]' "$f" || continue
 			echo "    --- ${f#"$logdir"/} ---"
-			awk '/^==[0-9]+== [A-Z].*(Invalid|uninitialised|Uninitialised|definitely lost|Mismatched|overlap|Syscall param|Conditional jump)/ {p=1}
-			     p {print; if (++n > 25) exit}
-			     p && /^==[0-9]+== $/ {exit}' "$f" | sed 's/^/    /'
+			awk '/^==[0-9]+== (Invalid|Conditional jump|Syscall param|Mismatched|Source and destination overlap|Use of uninitialised|[0-9,]+ (\([0-9,]+ direct, [0-9,]+ indirect\) )?bytes in [0-9,]+ blocks are definitely lost)/ {p = 1}
+			     p {print; if (++n >= 60) exit}
+			     p && /^==[0-9]+== $/ {p = 0; if (++blocks >= 3) exit}' "$f" | sed 's/^/    /'
 		done
 	fi
 done

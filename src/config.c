@@ -1355,6 +1355,8 @@ static const struct key top_keys[] = {
 	{ .name = "metrics", .set = set_acl, .off = CF(metrics) },
 	{ .name = "trusted_proxies", .set = set_cidrs, .off = CF(trusted_proxies),
 	  .off2 = CF(ntrusted_proxies) },
+	{ .name = "proxy_protocol_from", .set = set_cidrs,
+	  .off = CF(proxy_protocol_from), .off2 = CF(nproxy_protocol_from) },
 	{ .name = "routes", .set = set_routes },
 };
 

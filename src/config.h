@@ -141,6 +141,9 @@ struct config {
 
 	const struct cidr *trusted_proxies;
 	size_t ntrusted_proxies;
+	/* Peers allowed to send a PROXY header (empty: any peer). */
+	const struct cidr *proxy_protocol_from;
+	size_t nproxy_protocol_from;
 
 	const struct route *routes; /* sorted: longest prefix first */
 	size_t nroutes;

@@ -938,6 +938,19 @@ static void conn_linger(struct conn *c)
 	}
 }
 
+/* proxy_protocol_from: only the balancers may speak PROXY to us. */
+static bool proxy_peer_allowed(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+
+	if (cfg->nproxy_protocol_from == 0 || c->peer->sa_family == AF_UNIX ||
+	    cidr_match_any(cfg->proxy_protocol_from, cfg->nproxy_protocol_from,
+			   c->peer))
+		return true;
+	log_info("client %s: not in proxy_protocol_from; closing", c->remote);
+	return false;
+}
+
 /*
  * A listener with proxy_protocol: the balancer's PROXY header (v1 or v2)
  * comes first and names the client.  It shares the first head's deadline.
@@ -1000,6 +1013,8 @@ void conn_serve(struct worker *w, const struct conn_start *st)
 			    });
 	response_init(&c->res, w->hbuf, w->hbufcap);
 	r = SERVE_CLOSE;
+	if (proxy_protocol && !proxy_peer_allowed(c))
+		goto out;
 	if (proxy_protocol && !read_proxy_header(c))
 		goto out;
 	for (;;) {

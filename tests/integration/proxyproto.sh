@@ -206,4 +206,25 @@ expect_status "$PH_URL/" 200
 
 ph_stop TERM
 check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
+
+# --- proxy_protocol_from: only the balancers may connect -----------------------
+for allow in 10.0.0.0/8 127.0.0.1/32; do
+	PP=$(ph_free_port)
+	ph_start "listen:
+  - 127.0.0.1:@PORT@
+  - {address: \"127.0.0.1:$PP\", proxy_protocol: true}
+workers: 1
+root: www
+proxy_protocol_from: [$allow]
+access_log: {path: access.log, format: json}
+timeouts: {header: 1s}" || finish
+	read -r st closed el <<<"$(pp "$(hex "PROXY TCP4 198.51.100.5 127.0.0.1 40000 $PP"$'\r\n')" "$(req pp-from)")"
+	if [ "$allow" = 10.0.0.0/8 ]; then
+		check "proxy_protocol_from [10.0.0.0/8]: 127.0.0.1 is closed without an answer (status $st, $closed)" \
+			test "$st/$closed" = "0/yes"
+	else
+		check "proxy_protocol_from [127.0.0.1/32]: 127.0.0.1 is served (status $st)" test "$st" = 200
+	fi
+	ph_stop TERM
+done
 finish

@@ -805,6 +805,29 @@ static void conn_request_id(struct conn *c, bool parsed)
 	c->request_id_len = n;
 }
 
+/*
+ * Queue time: how long the request waited in front of us, from the
+ * X-Request-Start header a trusted proxy (the connecting peer) sets.
+ */
+static void conn_queue_time(struct conn *c)
+{
+	const struct config *cfg = c->w->cfg;
+	const struct span *v;
+	struct timespec ts;
+	int64_t start, now;
+
+	if (cfg->ntrusted_proxies == 0 ||
+	    !cidr_match_any(cfg->trusted_proxies, cfg->ntrusted_proxies, c->peer))
+		return;
+	v = request_header(&c->req, "X-Request-Start");
+	if (v == NULL || parse_request_start(v->p, v->len, &start) < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (now >= start && now - start < (int64_t)3600 * 1000000)
+		sb_queue_stats(c->w->slot, now - start);
+}
+
 /* Answer a request whose head could not be read: c->req.error says what. */
 static void answer_error(struct conn *c)
 {
@@ -857,6 +880,8 @@ static enum serve_result serve_one(struct conn *c)
 	parsed = st == REQ_HEAD;
 	conn_client(c, parsed);
 	conn_request_id(c, parsed);
+	if (parsed)
+		conn_queue_time(c);
 	if (parsed) {
 		struct exchange x = {
 			.req = &c->req, .res = &c->res, .cfg = w->cfg,

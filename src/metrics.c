@@ -23,7 +23,7 @@
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
-#define METRICS_FIXED_BYTES 12288
+#define METRICS_FIXED_BYTES 16384
 #define METRICS_LISTENER_BYTES (256 + 4 * 2 * LISTEN_TEXT_MAX)
 
 #define P "prefork_httpd_"
@@ -132,16 +132,15 @@ static void requests(struct textbuf *b, const struct sb_stats *st)
 		       st->method[i]);
 }
 
-static void duration(struct textbuf *b, const struct sb_stats *st)
+static void histogram(struct textbuf *b, const char *name, const char *help,
+		      const uint64_t *buckets, uint64_t sum_us)
 {
 	static const uint64_t bounds[] = SB_DURATION_BOUNDS_US;
-	const char *name = P "request_duration_seconds";
 	uint64_t cum = 0;
 
-	family(b, name, "histogram",
-	       "Time from the start of a request to the end of its answer.");
+	family(b, name, "histogram", help);
 	for (size_t i = 0; i < SB_BUCKETS; i++) {
-		cum += st->duration[i];
+		cum += buckets[i];
 		tb_str(b, name);
 		tb_str(b, "_bucket{le=\"");
 		if (i < PH_ARRAY_LEN(bounds))
@@ -154,12 +153,23 @@ static void duration(struct textbuf *b, const struct sb_stats *st)
 	}
 	tb_str(b, name);
 	tb_str(b, "_sum ");
-	tb_us_as_seconds(b, st->duration_sum_us);
+	tb_us_as_seconds(b, sum_us);
 	tb_char(b, '\n');
 	tb_str(b, name);
 	tb_str(b, "_count ");
 	tb_u64(b, cum);
 	tb_char(b, '\n');
+}
+
+static void duration(struct textbuf *b, const struct sb_stats *st)
+{
+	histogram(b, P "request_duration_seconds",
+		  "Time from the start of a request to the end of its answer.",
+		  st->duration, st->duration_sum_us);
+	histogram(b, P "queue_time_seconds",
+		  "Time a request waited before a trusted proxy sent it on "
+		  "(from its X-Request-Start header).",
+		  st->queue, st->queue_sum_us);
 }
 
 static void workers(struct textbuf *b, const struct scoreboard *sb,

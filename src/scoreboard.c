@@ -118,18 +118,31 @@ void sb_stat_add(uint64_t *counter, uint64_t n)
 	STORE(counter, LOAD(counter) + n);
 }
 
-void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
-		      int64_t duration_us)
+/* The histogram bucket of a time in microseconds. */
+static size_t bucket_of(int64_t us)
 {
 	static const int64_t bounds[] = SB_DURATION_BOUNDS_US;
 	size_t b = 0;
+
+	while (b < PH_ARRAY_LEN(bounds) && us > bounds[b])
+		b++;
+	return b;
+}
+
+void sb_queue_stats(struct sb_slot *s, int64_t queue_us)
+{
+	sb_stat_add(&s->stats.queue[bucket_of(queue_us)], 1);
+	sb_stat_add(&s->stats.queue_sum_us, queue_us > 0 ? (uint64_t)queue_us : 0);
+}
+
+void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
+		      int64_t duration_us)
+{
 	int cls = status / 100;
 
-	while (b < PH_ARRAY_LEN(bounds) && duration_us > bounds[b])
-		b++;
 	sb_stat_add(&s->stats.status[cls >= 1 && cls <= 5 ? cls : 0], 1);
 	sb_stat_add(&s->stats.method[m], 1);
-	sb_stat_add(&s->stats.duration[b], 1);
+	sb_stat_add(&s->stats.duration[bucket_of(duration_us)], 1);
 	sb_stat_add(&s->stats.duration_sum_us,
 		    duration_us > 0 ? (uint64_t)duration_us : 0);
 }

@@ -47,6 +47,9 @@ struct sb_stats {
 	uint64_t method[SB_METHODS];
 	uint64_t duration[SB_BUCKETS]; /* not cumulative: one bucket per request */
 	uint64_t duration_sum_us;
+	uint64_t queue[SB_BUCKETS];  /* time waited before a trusted proxy sent the
+					request on (X-Request-Start), same bounds */
+	uint64_t queue_sum_us;
 	uint64_t keepalive_busy_closes; /* keep-alive ended because no worker was idle */
 	uint64_t head_timeouts;         /* heads not complete within timeouts.header */
 	uint64_t parked;                /* connections parked now (gauge, not folded) */
@@ -103,6 +106,8 @@ void sb_request_begin(struct sb_slot *s, int64_t now, const char *line,
 void sb_request_end(struct sb_slot *s, uint64_t bytes);
 /* The client of the connection in hand (the caller counts connections). */
 void sb_set_client(struct sb_slot *s, const char *client);
+/* Count one queue time (X-Request-Start) in the slot's stats. */
+void sb_queue_stats(struct sb_slot *s, int64_t queue_us);
 /* Count one answered request in the slot's stats. */
 void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
 		      int64_t duration_us);

@@ -443,3 +443,42 @@ bool token_eq(const char *s, size_t len, const char *lit)
 	}
 	return lit[i] == '\0';
 }
+
+int parse_request_start(const char *s, size_t len, int64_t *out_us)
+{
+	uint64_t whole = 0, frac = 0, scale = 1;
+	size_t i = 0, digits = 0, fdigits = 0;
+
+	if (len >= 2 && s[0] == 't' && s[1] == '=')
+		i = 2;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+		if (digits >= 19)
+			return -1;
+		whole = whole * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (digits == 0)
+		return -1;
+	if (i < len && s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, fdigits++) {
+			if (fdigits < 6) {
+				frac = frac * 10 + (uint64_t)(s[i] - '0');
+				scale *= 10;
+			}
+		}
+		if (fdigits == 0 || i != len || digits > 10)
+			return -1;
+		*out_us = (int64_t)(whole * 1000000 + frac * (1000000 / scale));
+		return 0;
+	}
+	if (i != len)
+		return -1;
+	if (digits <= 10)
+		*out_us = (int64_t)(whole * 1000000);
+	else if (digits <= 13)
+		*out_us = (int64_t)(whole * 1000);
+	else if (digits <= 16)
+		*out_us = (int64_t)whole;
+	else
+		*out_us = (int64_t)(whole / 1000);
+	return 0;
+}

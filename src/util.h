@@ -48,6 +48,15 @@ void http_date_fmt(time_t t, char out[HTTP_DATE_LEN + 1]);
 /* Parses IMF-fixdate (and the obsolete RFC 850 / asctime forms).  0 or -1. */
 int http_date_parse(const char *s, size_t len, time_t *out);
 
+/*
+ * An X-Request-Start value: "t=" (optional) then seconds with a fraction
+ * ("1700000000.123"), or an integer in seconds, milliseconds, microseconds
+ * or nanoseconds told apart by its digit count (10, 13, 16, 19), as
+ * HAProxy, nginx and others send it.  Microseconds since the epoch in
+ * *out_us; 0, or -1 when it is none of these.
+ */
+int parse_request_start(const char *s, size_t len, int64_t *out_us);
+
 /* Decimal digits of v into dst (no NUL); returns the length (<= 20). */
 size_t fmt_u64(char *dst, uint64_t v);
 

@@ -108,6 +108,20 @@ text=$(curl -s -m 5 -H 'X-Forwarded-For: 203.0.113.7' "$PH_URL/server-status" ||
 check "the status page shows the resolved client 203.0.113.7" \
 	grep -Eq ' 203\.0\.113\.7 GET /server-status' <<<"$text"
 
+# Queue time from X-Request-Start, sent by a trusted proxy (127.0.0.1) 250 ms
+# "ago"; the metrics (reached as a client of the allowed block) count it.
+start=$(python3 -c 'import time; print("t=%d" % ((time.time() - 0.25) * 1000))')
+curl -s -o /dev/null -H "X-Request-Start: $start" "$PH_URL/index.html"
+curl -s -o /dev/null -H "X-Request-Start: t=garbage" "$PH_URL/index.html"
+sleep 0.2
+metrics=$(curl -s -H 'X-Forwarded-For: 203.0.113.9' "$PH_URL/metrics")
+count=$(sed -n 's/^prefork_httpd_queue_time_seconds_count \([0-9]*\)$/\1/p' <<<"$metrics")
+le=$(sed -n 's/^prefork_httpd_queue_time_seconds_bucket{le="0.5"} \([0-9]*\)$/\1/p' <<<"$metrics")
+le1=$(sed -n 's/^prefork_httpd_queue_time_seconds_bucket{le="0.1"} \([0-9]*\)$/\1/p' <<<"$metrics")
+check "X-Request-Start from a trusted proxy is counted once (count ${count:-none})" test "${count:-0}" = 1
+check "... as about 250 ms: in le=0.5, not in le=0.1 (${le:-none}, ${le1:-none})" \
+	test "${le:-0}/${le1:-0}" = "1/0"
+
 ph_stop TERM
 check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 finish

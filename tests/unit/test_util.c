@@ -323,3 +323,26 @@ Test(now_ms, monotonic)
 	cr_expect_gt(a, 0);
 	cr_expect_geq(b, a);
 }
+
+Test(util, request_start_forms)
+{
+	int64_t us;
+
+	cr_assert_eq(parse_request_start("t=1700000000.123", 16, &us), 0);
+	cr_expect_eq(us, 1700000000123000);
+	cr_assert_eq(parse_request_start("1700000000", 10, &us), 0);
+	cr_expect_eq(us, 1700000000000000);
+	cr_assert_eq(parse_request_start("t=1700000000123", 15, &us), 0);
+	cr_expect_eq(us, 1700000000123000);
+	cr_assert_eq(parse_request_start("t=1700000000123456", 18, &us), 0);
+	cr_expect_eq(us, 1700000000123456);
+	cr_assert_eq(parse_request_start("1700000000123456789", 19, &us), 0);
+	cr_expect_eq(us, 1700000000123456);
+	cr_assert_eq(parse_request_start("1700000000.1234567", 18, &us), 0);
+	cr_expect_eq(us, 1700000000123456);
+	cr_expect_eq(parse_request_start("t=", 2, &us), -1);
+	cr_expect_eq(parse_request_start("t=abc", 5, &us), -1);
+	cr_expect_eq(parse_request_start("17000.", 6, &us), -1);
+	cr_expect_eq(parse_request_start("1700000000 ", 11, &us), -1);
+	cr_expect_eq(parse_request_start("12345678901234567890", 20, &us), -1);
+}

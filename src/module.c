@@ -320,7 +320,8 @@ static const char *arena_put(const char *p, size_t n)
 {
 	char *s = arena + arena_len;
 
-	memcpy(s, p, n);
+	if (n > 0) /* p may be NULL for an absent part (no query) */
+		memcpy(s, p, n);
 	s[n] = '\0';
 	arena_len += n + 1;
 	return s;

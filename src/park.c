@@ -60,6 +60,8 @@ int64_t park_next_deadline(const struct park_set *ps)
 
 int park_append(struct parked *p, const char *data, size_t n, size_t max)
 {
+	if (n == 0) /* a silent connection parks with nothing yet */
+		return 0;
 	if (p->len + n > max)
 		return -1;
 	if (p->len + n > p->cap) {

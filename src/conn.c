@@ -85,6 +85,8 @@ struct conn {
 	bool body_failed;    /* it could not be: close after answering */
 	bool continue_sent;
 	bool keep;           /* keep-alive decided for this response */
+	size_t head_pending; /* streamed head built, not yet sent (bytes) */
+	uint64_t stream_body; /* body bytes a streaming handler wrote */
 	bool stream_failed;
 	struct request req;
 	struct request_parser rp;
@@ -486,7 +488,6 @@ int exchange_start(struct exchange *x, int64_t length)
 {
 	struct conn *c = x->conn;
 	struct response *r = &c->res;
-	struct iovec iov;
 	size_t hl;
 
 	if (r->head_sent)
@@ -506,8 +507,28 @@ int exchange_start(struct exchange *x, int64_t length)
 		c->stream_failed = true;
 		return -1;
 	}
-	iov = (struct iovec){ c->head, hl };
-	if (!send_iov(c, &iov, 1, 0, &r->bytes_sent))
+	/* The head goes out with the first body bytes (or at the end): one
+	 * sendmsg instead of two for a small answer. */
+	c->head_pending = hl;
+	return 0;
+}
+
+/*
+ * Send the n body pieces at iov[1..n], preceded by the pending head if
+ * there is one (iov[0] is reserved for it).
+ */
+static int stream_send(struct conn *c, struct iovec *iov, int n)
+{
+	struct iovec *from = iov + 1;
+	int cnt = n;
+
+	if (c->head_pending > 0) {
+		iov[0] = (struct iovec){ c->head, c->head_pending };
+		from = iov;
+		cnt = n + 1;
+		c->head_pending = 0;
+	}
+	if (cnt > 0 && !send_iov(c, from, cnt, 0, &c->res.bytes_sent))
 		c->stream_failed = true;
 	return c->stream_failed ? -1 : 0;
 }
@@ -517,8 +538,8 @@ int exchange_write(struct exchange *x, const void *p, size_t n)
 	struct conn *c = x->conn;
 	struct response *r = &c->res;
 	char size[24];
-	struct iovec iov[3];
-	int cnt = 0;
+	struct iovec iov[4];
+	int cnt = 1; /* iov[0]: the pending head */
 
 	if (!r->head_sent && exchange_start(x, -1) < 0)
 		return -1;
@@ -541,9 +562,8 @@ int exchange_write(struct exchange *x, const void *p, size_t n)
 	iov[cnt++] = (struct iovec){ (void *)(uintptr_t)p, n };
 	if (r->chunked)
 		iov[cnt++] = (struct iovec){ (void *)(uintptr_t)"\r\n", 2 };
-	if (!send_iov(c, iov, cnt, 0, &r->bytes_sent))
-		c->stream_failed = true;
-	return c->stream_failed ? -1 : 0;
+	c->stream_body += n;
+	return stream_send(c, iov, cnt - 1);
 }
 
 void exchange_abort(struct exchange *x)
@@ -556,17 +576,17 @@ int exchange_end(struct exchange *x)
 {
 	struct conn *c = x->conn;
 	struct response *r = &c->res;
-	struct iovec iov = { (void *)(uintptr_t)"0\r\n\r\n", 5 };
+	struct iovec iov[2];
+	int cnt = 0;
 
 	if (!r->head_sent && exchange_start(x, -1) < 0)
 		return -1;
 	if (c->stream_failed || !r->streaming)
 		return c->stream_failed ? -1 : 0;
 	r->streaming = false; /* ended: nothing more may be written */
-	if (r->chunked && !r->head_only &&
-	    !send_iov(c, &iov, 1, 0, &r->bytes_sent))
-		c->stream_failed = true;
-	return c->stream_failed ? -1 : 0;
+	if (r->chunked && !r->head_only)
+		iov[1 + cnt++] = (struct iovec){ (void *)(uintptr_t)"0\r\n\r\n", 5 };
+	return stream_send(c, iov, cnt);
 }
 
 /*
@@ -797,7 +817,7 @@ static void conn_request_id(struct conn *c, bool parsed)
 	}
 	if (seq == 0)
 		seq = ((uint64_t)(uint32_t)random() << 32) | (uint32_t)now_ms();
-	v[0] = ((uint64_t)getpid() << 32) ^ (uint64_t)c->w->slot_index;
+	v[0] = ((uint64_t)c->w->pid << 32) ^ (uint64_t)c->w->slot_index;
 	v[1] = ++seq;
 	for (int k = 0; k < 2; k++)
 		for (int shift = 60; shift >= 0; shift -= 4)
@@ -850,8 +870,8 @@ static bool finish_response(struct conn *c, bool parsed)
 			struct exchange x = { .conn = c };
 			exchange_end(&x);
 		}
-		if (r->stream_length >= 0 &&
-		    r->bytes_sent < (uint64_t)r->stream_length)
+		if (r->stream_length >= 0 && !r->head_only &&
+		    c->stream_body < (uint64_t)r->stream_length)
 			c->stream_failed = true; /* short body: only a close can tell */
 		return !c->stream_failed;
 	}
@@ -877,6 +897,8 @@ static enum serve_result serve_one(struct conn *c)
 	c->body_off = c->req.head_len;
 	c->body_done = c->body_failed = c->continue_sent = false;
 	c->keep = c->stream_failed = false;
+	c->head_pending = 0;
+	c->stream_body = 0;
 	parsed = st == REQ_HEAD;
 	conn_client(c, parsed);
 	conn_request_id(c, parsed);

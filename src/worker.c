@@ -104,7 +104,8 @@ static void worker_setup(struct worker *w)
 	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0 ||
 	    modules_worker_init(cfg) < 0)
 		worker_exit(w, 2);
-	srandom((unsigned)getpid() ^ (unsigned)now_ms());
+	w->pid = getpid();
+	srandom((unsigned)w->pid ^ (unsigned)now_ms());
 	if (cfg->max_requests_per_worker > 0) {
 		w->max_requests = cfg->max_requests_per_worker;
 		if (cfg->max_requests_jitter > 0)

@@ -30,6 +30,7 @@ struct worker {
 	struct scoreboard *sb;
 	struct sb_slot *slot;
 	int slot_index;
+	pid_t pid;     /* ours, read once (glibc does not cache getpid) */
 	uint32_t generation;
 	int ctl_fd;    /* our end of the socketpair with the master */
 	int notify_fd; /* the master's wake pipe: one byte when ready */

@@ -70,6 +70,10 @@ if [ $loaded = yes ]; then
 		test "$body" = "Bonjour, Ada!"
 	body=$(curl -s -m 10 "$PH_URL/hello/")
 	check "hello: default name (got '$body')" test "$body" = "Bonjour, world!"
+	# A module's answer keeps the connection: the second request reuses it.
+	reuse=$(curl -sv -m 10 "$PH_URL/hello/" "$PH_URL/hello/?name=b" 2>&1 |
+		grep -c 'Re-using existing connection' || true)
+	check "hello: keep-alive after a module answer (reused: $reuse)" test "$reuse" = 1
 
 	curl -s -m 10 -H 'X-Echo: 42' --data-binary 'the body' \
 		"$PH_URL/echo/path?q=1" >"$PH_DIR/echo.out"

@@ -360,19 +360,6 @@ static void accept_one(struct admin *a, int lfd, bool agent)
 
 /* ---- control channel ---- */
 
-static void adopt_log_fds(struct msghdr *mh)
-{
-	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
-	int fds[2] = { -1, -1 };
-
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS)
-		return;
-	size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-	memcpy(fds, CMSG_DATA(cm), (n > 2 ? 2 : n) * sizeof(int));
-	log_adopt(fds[0], fds[1]);
-}
-
 /* Read control commands: 'Q' or EOF exit, 'R' brings reopened log fds. */
 static void check_ctl(struct admin *a)
 {
@@ -398,7 +385,7 @@ static void check_ctl(struct admin *a)
 			_exit(0);
 		}
 		if (cmd == CTL_REOPEN)
-			adopt_log_fds(&mh);
+			log_adopt_cmsg(&mh);
 	}
 }
 

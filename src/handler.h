@@ -83,6 +83,13 @@ enum handler_id {
 
 extern const struct handler handlers[HANDLER_COUNT];
 
+/*
+ * For the server's own pages (status, metrics): true when the client is in
+ * the allow-list and the method is GET or HEAD; otherwise the answer (403,
+ * or 405 with Allow) is set and false returned.
+ */
+bool handler_admit(struct exchange *x, const struct acl *acl);
+
 void health_serve(struct exchange *x);
 void redirect_serve(struct exchange *x);
 void return_serve(struct exchange *x);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +158,19 @@ void log_adopt(int error_fd, int access_fd)
 			close(L.acc_fd);
 		L.acc_fd = access_fd;
 	}
+}
+
+void log_adopt_cmsg(struct msghdr *mh)
+{
+	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+	int fds[2] = { -1, -1 };
+
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
+	    cm->cmsg_type != SCM_RIGHTS)
+		return;
+	size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	memcpy(fds, CMSG_DATA(cm), (n > 2 ? 2 : n) * sizeof(int));
+	log_adopt(fds[0], fds[1]);
 }
 
 void log_close(void)

@@ -31,6 +31,9 @@ void log_close(void);
 void log_fds(int *error_fd, int *access_fd);
 /* Take over descriptors opened by the master (after SIGUSR1); closes the old. */
 void log_adopt(int error_fd, int access_fd);
+/* The same, from the SCM_RIGHTS message the master sent (error, access). */
+struct msghdr;
+void log_adopt_cmsg(struct msghdr *mh);
 /* Whether the access log is on, and the JSON format is wanted. */
 bool log_access_enabled(void);
 

@@ -283,54 +283,22 @@ void metrics_answer(struct response *r, const struct scoreboard *sb,
 		    const struct config *cfg, const struct listener *ls,
 		    size_t nls, char *buf, size_t cap)
 {
-	size_t n = metrics_render(sb, cfg, ls, nls, buf, cap);
-
-	if (n == 0) {
-		log_error("metrics do not fit in %zu bytes", cap);
-		response_error(r, 500);
-		return;
-	}
-	r->status = 200;
-	response_header(r, "Content-Type", METRICS_CONTENT_TYPE);
-	response_header(r, "Cache-Control", "no-store");
-	response_body_mem(r, buf, n);
-}
-
-/* The buffer of this process: allocated on first use, then reused. */
-static char *metrics_buffer(size_t nls, size_t *cap)
-{
-	static char *buf;
-	static size_t size;
-
-	if (buf == NULL) {
-		size = metrics_buffer_size(nls);
-		buf = malloc(size);
-		if (buf == NULL) {
-			log_errno(LOG_ERROR, "malloc(metrics, %zu bytes)", size);
-			return NULL;
-		}
-	}
-	*cap = size;
-	return buf;
+	response_page(r, METRICS_CONTENT_TYPE, buf,
+		      metrics_render(sb, cfg, ls, nls, buf, cap), "the metrics");
 }
 
 void metrics_serve(struct exchange *x)
 {
 	const struct config *cfg = x->cfg;
 	const struct worker *w = x->worker;
-	size_t cap = 0;
+	static char *page;
+	static size_t cap;
 	char *buf;
 
-	if (!cidr_match_any(cfg->metrics.allow, cfg->metrics.nallow, x->peer)) {
-		response_error(x->res, 403);
+	if (!handler_admit(x, &cfg->metrics))
 		return;
-	}
-	if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
-		response_error(x->res, 405);
-		response_header(x->res, "Allow", "GET, HEAD");
-		return;
-	}
-	buf = metrics_buffer(w->nlisteners, &cap);
+	buf = tb_process_buffer(&page, &cap, metrics_buffer_size(w->nlisteners),
+				"metrics");
 	if (buf == NULL) {
 		response_error(x->res, 500);
 		return;

@@ -2,6 +2,7 @@
  * response.c -- response state and head serialization.  No I/O, no
  * allocation, no printf: every line is assembled with memcpy.
  */
+#include "log.h"
 #include "response.h"
 
 #include <string.h>
@@ -265,4 +266,18 @@ size_t response_head(const struct response *r, char *out, size_t cap,
 					    : "Connection: close\r\n");
 	put(&o, "\r\n", 2);
 	return o.full ? 0 : o.len;
+}
+
+void response_page(struct response *r, const char *ctype, const char *body,
+		   size_t n, const char *what)
+{
+	if (n == 0) {
+		log_error("%s does not fit in its buffer", what);
+		response_error(r, 500);
+		return;
+	}
+	r->status = 200;
+	response_header(r, "Content-Type", ctype);
+	response_header(r, "Cache-Control", "no-store");
+	response_body_mem(r, body, n);
 }

@@ -65,6 +65,14 @@ void response_body_file(struct response *r, int fd, off_t off, off_t len,
  */
 void response_error(struct response *r, int status);
 
+/*
+ * A page rendered by the server itself (status, metrics): 200 with the
+ * type and "Cache-Control: no-store", or 500 (logged, naming what) when it
+ * did not fit (n == 0).
+ */
+void response_page(struct response *r, const char *ctype, const char *body,
+		   size_t n, const char *what);
+
 /* "Not Found" for 404 etc.; "Unknown" for codes it does not know. */
 const char *http_reason(int status);
 

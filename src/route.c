@@ -81,3 +81,17 @@ enum handler_id route_select(const struct config *cfg, const char *path,
 	}
 	return HANDLER_STATIC;
 }
+
+bool handler_admit(struct exchange *x, const struct acl *acl)
+{
+	if (!cidr_match_any(acl->allow, acl->nallow, x->peer)) {
+		response_error(x->res, 403);
+		return false;
+	}
+	if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
+		response_error(x->res, 405);
+		response_header(x->res, "Allow", "GET, HEAD");
+		return false;
+	}
+	return true;
+}

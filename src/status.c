@@ -346,53 +346,22 @@ void status_answer(struct response *r, const struct scoreboard *sb,
 	size_t n = json ? status_render_json(sb, cfg, buf, cap)
 			: status_render_text(sb, cfg, buf, cap);
 
-	if (n == 0) {
-		log_error("status page does not fit in %zu bytes", cap);
-		response_error(r, 500);
-		return;
-	}
-	r->status = 200;
-	response_header(r, "Content-Type", json ? "application/json"
-					       : "text/plain; charset=utf-8");
-	response_header(r, "Cache-Control", "no-store");
-	response_body_mem(r, buf, n);
-}
-
-/* The page buffer of this process: allocated on first use, then reused. */
-static char *page_buffer(unsigned nslots, size_t *cap)
-{
-	static char *buf;
-	static size_t size;
-
-	if (buf == NULL) {
-		size = status_buffer_size(nslots);
-		buf = malloc(size);
-		if (buf == NULL) {
-			log_errno(LOG_ERROR, "malloc(status page, %zu bytes)", size);
-			return NULL;
-		}
-	}
-	*cap = size;
-	return buf;
+	response_page(r, json ? "application/json" : "text/plain; charset=utf-8",
+		      buf, n, "the status page");
 }
 
 void status_serve(struct exchange *x)
 {
 	const struct config *cfg = x->cfg;
 	const struct scoreboard *sb = x->worker->sb;
-	size_t cap = 0;
+	static char *page;
+	static size_t cap;
 	char *buf;
 
-	if (!cidr_match_any(cfg->status.allow, cfg->status.nallow, x->peer)) {
-		response_error(x->res, 403);
+	if (!handler_admit(x, &cfg->status))
 		return;
-	}
-	if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
-		response_error(x->res, 405);
-		response_header(x->res, "Allow", "GET, HEAD");
-		return;
-	}
-	buf = page_buffer(sb->nslots, &cap);
+	buf = tb_process_buffer(&page, &cap, status_buffer_size(sb->nslots),
+				"status page");
 	if (buf == NULL) {
 		response_error(x->res, 500);
 		return;

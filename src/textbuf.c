@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <stdlib.h>
+#include "log.h"
 #include "textbuf.h"
 #include "util.h"
 
@@ -112,4 +114,18 @@ void tb_text_field(struct textbuf *b, const char *s, size_t n)
 size_t tb_done(const struct textbuf *b)
 {
 	return b->overflow ? 0 : b->len;
+}
+
+char *tb_process_buffer(char **buf, size_t *cap, size_t size,
+			const char *what)
+{
+	if (*buf == NULL) {
+		*buf = malloc(size);
+		if (*buf == NULL) {
+			log_errno(LOG_ERROR, "malloc(%s, %zu bytes)", what, size);
+			return NULL;
+		}
+		*cap = size;
+	}
+	return *buf;
 }

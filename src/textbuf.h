@@ -20,6 +20,14 @@ struct textbuf {
 };
 
 void tb_init(struct textbuf *b, char *p, size_t cap);
+
+/*
+ * A buffer kept for the life of the process: *buf is allocated with size
+ * bytes on the first call (what names it in the error log) and reused.
+ * NULL when it cannot be allocated.
+ */
+char *tb_process_buffer(char **buf, size_t *cap, size_t size,
+			const char *what);
 void tb_mem(struct textbuf *b, const char *s, size_t n);
 void tb_str(struct textbuf *b, const char *s);
 void tb_char(struct textbuf *b, char c);

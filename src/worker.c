@@ -117,20 +117,6 @@ static void worker_setup(struct worker *w)
 				    : PACKAGE_NAME);
 }
 
-/* Take log descriptors the master reopened (SIGUSR1). */
-static void adopt_fds(struct msghdr *mh)
-{
-	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
-	int fds[2] = { -1, -1 };
-
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS)
-		return;
-	size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-	memcpy(fds, CMSG_DATA(cm), (n > 2 ? 2 : n) * sizeof(int));
-	log_adopt(fds[0], fds[1]);
-}
-
 void worker_check_ctl(struct worker *w)
 {
 	for (;;) {
@@ -160,7 +146,7 @@ void worker_check_ctl(struct worker *w)
 			w->draining = w->draining || cmd == CTL_DRAIN;
 		}
 		else if (cmd == CTL_REOPEN)
-			adopt_fds(&mh);
+			log_adopt_cmsg(&mh);
 	}
 }
 

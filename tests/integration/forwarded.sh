@@ -27,29 +27,7 @@ status: {path: /server-status, allow: [203.0.113.0/24]}
 metrics: {path: /metrics, allow: [203.0.113.0/24]}' || finish
 
 # logged_remote ID: the "remote" of the access log line with request_id ID.
-logged_remote() {
-	local r
-	for _ in $(seq 30); do
-		r=$(python3 - "$LOG" "$1" <<'PY'
-import json, sys
-try:
-    for line in open(sys.argv[1]):
-        e = json.loads(line)
-        if e.get("request_id") == sys.argv[2]:
-            print(e["remote"])
-            break
-except FileNotFoundError:
-    pass
-PY
-)
-		if [ -n "$r" ]; then
-			echo "$r"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo none
-}
+logged_remote() { ph_logged_remote "$LOG" "$1"; }
 
 # case NAME WANT [CURL_ARG...]: a request with those arguments is logged
 # with the client WANT.

@@ -23,6 +23,10 @@
 
 set -u
 
+# The python parts of the tests import phclient.py from here.
+PH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PYTHONPATH="$PH_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
+
 PH_PASSED=0
 PH_FAILED=0
 PH_DIR=
@@ -253,4 +257,30 @@ except (socket.timeout, ConnectionResetError):
 out.flush()
 s.close()
 PY
+}
+
+# ph_logged_remote LOG ID: the "remote" of the JSON access log line whose
+# request_id is ID, waiting up to 3 s for it to be written; "none" if absent.
+ph_logged_remote() {
+	local r
+	for _ in $(seq 30); do
+		r=$(python3 - "$1" "$2" <<'PY'
+import json, sys
+try:
+    for line in open(sys.argv[1]):
+        e = json.loads(line)
+        if e.get("request_id") == sys.argv[2]:
+            print(e["remote"])
+            break
+except FileNotFoundError:
+    pass
+PY
+)
+		if [ -n "$r" ]; then
+			echo "$r"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo none
 }

@@ -30,28 +30,13 @@ port = int(sys.argv[1])
 index = open(sys.argv[2], "rb").read()
 blob_size = int(sys.argv[3])
 
+import phclient
+
 def connect():
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
+    return phclient.connect(port)
 
 def read_until_eof(s, wait):
-    out, eof = b"", False
-    deadline = time.monotonic() + wait
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            s.settimeout(left)
-            try:
-                c = s.recv(65536)
-            except socket.timeout:
-                break
-            if not c:
-                eof = True
-                break
-            out += c
-    except ConnectionResetError:
-        eof = True
+    out, eof, _ = phclient.read_until_eof(s, wait)
     return out, eof
 
 def exchange(data, wait=3.0):

@@ -82,31 +82,8 @@ PY
 }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
-# logged_remote ID: the "remote" of the access log line with request_id ID
-# (the log is written within about a second).
-logged_remote() {
-	local r
-	for _ in $(seq 30); do
-		r=$(python3 - "$LOG" "$1" <<'PY'
-import json, sys
-try:
-    for line in open(sys.argv[1]):
-        e = json.loads(line)
-        if e.get("request_id") == sys.argv[2]:
-            print(e["remote"])
-            break
-except FileNotFoundError:
-    pass
-PY
-)
-		if [ -n "$r" ]; then
-			echo "$r"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo none
-}
+# logged_remote ID: the "remote" of the access log line with request_id ID.
+logged_remote() { ph_logged_remote "$LOG" "$1"; }
 req() { printf 'GET / HTTP/1.1\\r\\nHost: t\\r\\nX-Request-Id: %s\\r\\nConnection: close\\r\\n\\r\\n' "$1"; }
 
 # v2 header: signature, version/command, family, length, addresses.

@@ -26,36 +26,20 @@ health: {path: /healthz}' || finish
 
 cat >"$PH_DIR/smuggle.py" <<'PY'
 import socket, sys, time
+import phclient
 
 port, marker, body_marker = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3].encode()
 SECOND = b"GET /secret-marker HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 def exchange(data, wait=4.0):
     """Send data, read until EOF or wait seconds; (bytes, eof, seconds)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = phclient.connect(port)
     t0 = time.monotonic()
     try:
         s.sendall(data)
     except OSError:
         pass
-    out, eof = b"", False
-    deadline = t0 + wait
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            s.settimeout(left)
-            try:
-                c = s.recv(65536)
-            except socket.timeout:
-                break
-            if not c:
-                eof = True
-                break
-            out += c
-    except ConnectionResetError:
-        eof = True  # a reset also ends the connection
+    out, eof, _ = phclient.read_until_eof(s, wait)
     s.close()
     return out, eof, time.monotonic() - t0
 

@@ -18,30 +18,11 @@ def report(ok, name, detail=""):
     print(("PASS\t" if ok else "FAIL\t") + name + ("\t" + detail if detail else ""))
     sys.stdout.flush()
 
-def connect():
-    return socket.create_connection(("127.0.0.1", port), timeout=5)
+import phclient
+from phclient import read_until_eof  # (bytes, eof, seconds)
 
-def read_until_eof(s, wait):
-    """(bytes, eof, seconds until EOF or the wait ran out)."""
-    out, eof, t0 = b"", False, time.monotonic()
-    deadline = t0 + wait
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            s.settimeout(left)
-            try:
-                c = s.recv(65536)
-            except socket.timeout:
-                break
-            if not c:
-                eof = True
-                break
-            out += c
-    except ConnectionResetError:
-        eof = True
-    return out, eof, time.monotonic() - t0
+def connect():
+    return phclient.connect(port)
 
 def get(path=b"/", wait=5.0):
     """One GET with Connection: close: (status, seconds)."""

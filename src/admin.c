@@ -364,28 +364,13 @@ static void accept_one(struct admin *a, int lfd, bool agent)
 static void check_ctl(struct admin *a)
 {
 	for (;;) {
-		char cmd;
-		union {
-			char buf[CMSG_SPACE(2 * sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov = { &cmd, 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf) };
-		ssize_t n = recvmsg(a->ctl_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		int cmd = child_ctl_next(a->ctl_fd);
+		if (cmd == -1)
 			return;
-		if (n < 0)
-			log_errno(LOG_ERROR, "admin: recvmsg(control channel)");
-		if (n <= 0 || cmd == CTL_QUIT) {
-			log_debug("admin: exiting (%s)", n > 0 ? "told to" : "master gone");
+		if (cmd <= 0 || cmd == CTL_QUIT) {
+			log_debug("admin: exiting (%s)", cmd > 0 ? "told to" : "master gone");
 			_exit(0);
 		}
-		if (cmd == CTL_REOPEN)
-			log_adopt_cmsg(&mh);
 	}
 }
 

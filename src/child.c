@@ -6,10 +6,12 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "child.h"
 #include "log.h"
+#include "worker.h"
 
 void child_setup(void)
 {
@@ -35,6 +37,35 @@ void child_setup(void)
 	 * parent is not 1: then EOF on the control channel ends us.) */
 	if (getppid() == 1)
 		_exit(0);
+}
+
+int child_ctl_next(int fd)
+{
+	for (;;) {
+		char cmd;
+		union {
+			char buf[CMSG_SPACE(2 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { &cmd, 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return -1;
+		if (n < 0) {
+			log_errno(LOG_ERROR, "recvmsg(control channel)");
+			return -2;
+		}
+		if (n == 0)
+			return 0;
+		if (cmd == CTL_REOPEN)
+			log_adopt_cmsg(&mh);
+		return (unsigned char)cmd;
+	}
 }
 
 int child_drop_privileges(const struct config *cfg)

@@ -16,6 +16,14 @@
  */
 void child_setup(void);
 
+/*
+ * The next command on the control channel from the master, without
+ * waiting: the command byte (worker.h CTL_*), 0 when the master is gone
+ * (EOF), -1 when none is pending, -2 on an error (logged).  The log
+ * descriptors that come with CTL_REOPEN are taken over here.
+ */
+int child_ctl_next(int fd);
+
 /* Become cfg->user (and group) when running as root.  0 or -1 (logged). */
 int child_drop_privileges(const struct config *cfg);
 

@@ -120,24 +120,10 @@ static void worker_setup(struct worker *w)
 void worker_check_ctl(struct worker *w)
 {
 	for (;;) {
-		char cmd;
-		union {
-			char buf[CMSG_SPACE(2 * sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov = { &cmd, 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf) };
-		ssize_t n = recvmsg(w->ctl_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				log_errno(LOG_ERROR, "recvmsg(control channel)");
+		int cmd = child_ctl_next(w->ctl_fd);
+		if (cmd < 0)
 			return;
-		}
-		if (n == 0) { /* the master is gone: finish up and leave */
+		if (cmd == 0) { /* the master is gone: finish up and leave */
 			w->stopping = true;
 			return;
 		}
@@ -145,8 +131,6 @@ void worker_check_ctl(struct worker *w)
 			w->stopping = true;
 			w->draining = w->draining || cmd == CTL_DRAIN;
 		}
-		else if (cmd == CTL_REOPEN)
-			log_adopt_cmsg(&mh);
 	}
 }
 

@@ -256,7 +256,10 @@ static void park_readable(struct worker *w, int fd)
 
 	if (p == NULL)
 		return;
-	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	/* Never read past the limit: what is not read stays in the socket,
+	 * where the connection finds it once the head is served. */
+	n = recv(fd, buf, p->len + sizeof(buf) > max ? max - p->len : sizeof(buf),
+		 MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) { /* closed or reset while parked: nobody to answer */
@@ -264,8 +267,13 @@ static void park_readable(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
-	bool over = park_append(p, buf, (size_t)n, max) < 0;
-	if (!over && !park_head_complete(p))
+	if (park_append(p, buf, (size_t)n, max) < 0) {
+		log_errno(LOG_WARN, "client of a parked connection: keeping its head");
+		unpark(w, p);
+		close(fd);
+		return;
+	}
+	if (p->len < max && !park_head_complete(p))
 		return;
 	/* Complete (or too large: the parser will say 431): serve it now. */
 	struct parked copy = *p;

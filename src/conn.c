@@ -14,9 +14,10 @@
  * timeouts.body; an idle keep-alive connection within timeouts.keepalive.
  * poll rather than SO_RCVTIMEO because the same wait also watches the
  * control channel: a graceful retire closes an idle keep-alive connection
- * at once instead of after its timeout.  Writes use a blocking socket with
- * SO_SNDTIMEO = timeouts.send, which is exactly "no progress for that long":
- * the kernel restarts the timer whenever some bytes go out.
+ * at once instead of after its timeout.  The socket is non-blocking; a
+ * write (sendmsg or sendfile) that finds it full waits in poll for at most
+ * timeouts.send since the client last took bytes, so a client that stops
+ * reading frees the worker within that time, large files included.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -273,10 +274,34 @@ static ssize_t conn_recv(struct conn *c, int64_t deadline, bool idle,
 /* Log why a send failed: a stall past timeouts.send, or an error worth it. */
 static void send_failed(const struct conn *c, const char *call)
 {
-	if (errno == EAGAIN)
+	if (errno == ETIMEDOUT)
 		log_info("client %s: send timed out", c->remote);
 	else if (errno != EPIPE && errno != ECONNRESET)
 		log_errno(LOG_INFO, "%s(client %s)", call, c->remote);
+}
+
+/*
+ * The socket takes no more bytes: wait until it does, for at most
+ * timeouts.send since the client last took some (*since, reset by the
+ * caller on progress).  false with errno ETIMEDOUT when it did not.
+ */
+static bool wait_writable(struct conn *c, int64_t since)
+{
+	int64_t deadline = since + c->w->cfg->timeouts.send_ms;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return false;
+		}
+		int n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno != EINTR)
+			return false;
+	}
 }
 
 /* Write all iov bytes; false when the client is gone or stalled past send. */
@@ -284,15 +309,20 @@ static bool send_iov(struct conn *c, struct iovec *iov, int cnt, int flags,
 		     uint64_t *sent)
 {
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+	int64_t since = now_ms();
 
 	while (mh.msg_iovlen > 0) {
-		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | flags);
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | flags);
 		if (n < 0) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_writable(c, since))
 				continue;
 			send_failed(c, "sendmsg");
 			return false;
 		}
+		since = now_ms();
 		*sent += (uint64_t)n;
 		size_t left = (size_t)n;
 		while (mh.msg_iovlen > 0 && left >= mh.msg_iov->iov_len) {
@@ -308,14 +338,20 @@ static bool send_iov(struct conn *c, struct iovec *iov, int cnt, int flags,
 	return true;
 }
 
+/* The socket is non-blocking (see accept_one), so sendfile never waits. */
 static bool send_file(struct conn *c, int fd, off_t off, off_t len,
 		      uint64_t *sent)
 {
+	int64_t since = now_ms();
+
 	while (len > 0) {
 		size_t chunk = len > (off_t)(1 << 30) ? (size_t)1 << 30 : (size_t)len;
 		ssize_t n = sendfile(c->fd, fd, &off, chunk);
 		if (n < 0) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_writable(c, since))
 				continue;
 			send_failed(c, "sendfile");
 			return false;
@@ -324,6 +360,7 @@ static bool send_file(struct conn *c, int fd, off_t off, off_t len,
 			log_warn("sendfile(client %s): file ended early", c->remote);
 			return false;
 		}
+		since = now_ms();
 		*sent += (uint64_t)n;
 		len -= n;
 	}

@@ -6,7 +6,8 @@
  * wakes one waiting worker (not all of them, as a shared blocking poll would);
  * the listening sockets are non-blocking, so a worker that wakes up for a
  * connection somebody else took gets EAGAIN from accept4 and waits again.
- * The accepted socket itself is blocking (see conn.c).
+ * Accepted sockets are non-blocking too: every wait on them is a poll with
+ * a deadline (see conn.c).
  *
  * Signals from outside are ignored: the master speaks to workers only
  * through the control channel (a SOCK_SEQPACKET socketpair, which can also
@@ -139,7 +140,8 @@ static void accept_one(struct worker *w, const struct listener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+			 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0) {
 		switch (errno) {
@@ -166,12 +168,6 @@ static void accept_one(struct worker *w, const struct listener *l)
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 			log_errno(LOG_INFO, "setsockopt(TCP_NODELAY)");
 	}
-	struct timeval tv = {
-		.tv_sec = w->cfg->timeouts.send_ms / 1000,
-		.tv_usec = (w->cfg->timeouts.send_ms % 1000) * 1000,
-	};
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		log_errno(LOG_INFO, "setsockopt(SO_SNDTIMEO)");
 	sb_stat_add(&w->slot->connections, 1);
 	conn_serve(w, &(struct conn_start){
 		.fd = fd, .peer = &ss, .peerlen = sl,

@@ -347,6 +347,24 @@ struct key {
 #define AT(base, k, type) ((type *)(void *)((char *)(base) + (k)->off))
 #define AT2(base, k, type) ((type *)(void *)((char *)(base) + (k)->off2))
 
+/* Keys of earlier versions, and what to write instead. */
+static const struct {
+	const char *kp, *name, *hint;
+} replaced_keys[] = {
+	{ "limits", "parked_per_worker",
+	  "replaced by connections_per_worker (every waiting connection now "
+	  "waits in its worker's set)" },
+};
+
+static const char *replaced_hint(const char *kp, const char *name)
+{
+	for (size_t i = 0; i < PH_ARRAY_LEN(replaced_keys); i++)
+		if (strcmp(replaced_keys[i].kp, kp) == 0 &&
+		    strcmp(replaced_keys[i].name, name) == 0)
+			return replaced_keys[i].hint;
+	return NULL;
+}
+
 static void walk_map(struct ctx *c, const char *kp, yaml_node_t *m,
 		     const struct key *keys, size_t nkeys, void *base)
 {
@@ -372,7 +390,10 @@ static void walk_map(struct ctx *c, const char *kp, yaml_node_t *m,
 		name = (const char *)kn->data.scalar.value;
 		for (i = 0; i < nkeys && strcmp(keys[i].name, name); i++)
 			;
-		if (i == nkeys) {
+		if (i == nkeys && replaced_hint(kp, name) != NULL) {
+			err_node(c, kn, "%s%s%s: %s", kp, sep, name,
+				 replaced_hint(kp, name));
+		} else if (i == nkeys) {
 			err_node(c, kn, "%s%sunknown key %s", kp, sep,
 				 desc(kn, buf, sizeof(buf)));
 		} else if (seen[i]) {
@@ -1318,8 +1339,8 @@ static const struct key limit_keys[] = {
 	{ .name = "body_bytes", .set = set_size, .off = CF(limits.body_bytes) },
 	{ .name = "keepalive_requests", .set = set_u64,
 	  .off = CF(limits.keepalive_requests) },
-	{ .name = "parked_per_worker", .set = set_u64,
-	  .off = CF(limits.parked_per_worker), .max = 4096 },
+	{ .name = "connections_per_worker", .set = set_u64,
+	  .off = CF(limits.connections_per_worker), .min = 1, .max = 1 << 20 },
 };
 
 static const struct key top_keys[] = {
@@ -1388,7 +1409,7 @@ static struct config *config_new(struct ctx *c)
 	cfg->limits.uri_bytes = 8 << 10;
 	cfg->limits.body_bytes = 1 << 20;
 	cfg->limits.keepalive_requests = 1000;
-	cfg->limits.parked_per_worker = 64;
+	cfg->limits.connections_per_worker = 1024;
 	cfg->access_log.path = "stdout";
 	cfg->access_log.format = LOG_FORMAT_COMBINED;
 	cfg->error_log.path = "stderr";

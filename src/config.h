@@ -122,7 +122,7 @@ struct config {
 		uint64_t uri_bytes;
 		uint64_t body_bytes;
 		uint64_t keepalive_requests;
-		uint64_t parked_per_worker; /* slow heads set aside; 0 = none */
+		uint64_t connections_per_worker; /* held at once, waiting or served */
 	} limits;
 
 	struct log_target access_log;

@@ -17,9 +17,16 @@
 #include "request.h"
 #include "response.h"
 
-struct worker;
-struct conn;
+struct scoreboard;
+struct listener;
+struct serve;       /* the request being served: private to serve.c, exchange.c */
+struct handler_ctx; /* per-worker state of the handlers (handler_ctx.h) */
 
+/*
+ * What a handler is given: the request, the response to fill, and what it
+ * may read of the server.  It reaches neither the worker nor the
+ * connection: the body and streaming calls below go through x->serve.
+ */
 struct exchange {
 	const struct request *req;
 	struct response *res;
@@ -27,9 +34,12 @@ struct exchange {
 	const struct route *route; /* NULL: the top-level root serves */
 	const char *path;          /* %-decoded, normalized, starts with '/' */
 	size_t path_len;
-	const struct sockaddr *peer;
-	struct worker *worker;     /* per-worker state: root fd, draining flag */
-	struct conn *conn;         /* for the body and streaming calls below */
+	const struct sockaddr *peer;     /* the client */
+	const struct scoreboard *sb;     /* health, status and metrics read it */
+	const struct listener *listeners; /* the metrics show their queues */
+	size_t nlisteners;
+	struct handler_ctx *hctx;        /* per-worker handler state */
+	struct serve *serve;
 };
 
 /*

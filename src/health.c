@@ -5,14 +5,13 @@
  */
 #include "handler.h"
 #include "scoreboard.h"
-#include "worker.h"
 
 void health_serve(struct exchange *x)
 {
 	static const char ok[] = "ok\n";
 	static const char draining[] = "draining\n";
 	struct response *r = x->res;
-	bool drain = __atomic_load_n(&x->worker->sb->draining, __ATOMIC_RELAXED);
+	bool drain = __atomic_load_n(&x->sb->draining, __ATOMIC_RELAXED);
 
 	if (x->req->method != HTTP_GET && x->req->method != HTTP_HEAD) {
 		response_error(r, 405);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -505,6 +506,46 @@ static void errors_text(const struct config_errors *errs, const char *head,
 }
 
 /*
+ * Descriptors a worker needs besides its connections: listeners, logs,
+ * epoll, control, the file cache, CGI pipes.
+ */
+#define NOFILE_SLACK 256
+
+/*
+ * Each connection a worker holds is a descriptor: raise the soft
+ * RLIMIT_NOFILE to what limits.connections_per_worker needs (workers
+ * inherit it), up to the hard limit, and say what to raise when that is
+ * not enough.
+ */
+static void raise_nofile(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg->limits.connections_per_worker +
+		      (rlim_t)cfg->nlisten + NOFILE_SLACK;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_errno(LOG_WARN, "getrlimit(RLIMIT_NOFILE)");
+		return;
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need
+			      ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_errno(LOG_WARN, "setrlimit(RLIMIT_NOFILE, %llu)",
+			  (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur < need)
+		log_warn("limits.connections_per_worker %llu needs %llu file "
+			 "descriptors per worker, but RLIMIT_NOFILE allows %llu: "
+			 "raise it (LimitNOFILE= in the systemd unit, ulimit -n) "
+			 "or lower the limit; a worker out of descriptors stops "
+			 "accepting for a moment",
+			 (unsigned long long)cfg->limits.connections_per_worker,
+			 (unsigned long long)need,
+			 (unsigned long long)rl.rlim_cur);
+}
+
+/*
  * SIGHUP: parse the file beside the running config; switch only if valid.
  * Returns 0 when a new generation is starting, -1 (with the reason in msg,
  * when given) when the running one stays alone.
@@ -557,6 +598,7 @@ static int reload(struct master *m, int64_t now, char *msg, size_t cap)
 			 "value takes effect on restart", m->sb->nslots);
 	if (log_open_error(&cfg->error_log) < 0 || log_open_access(&cfg->access_log) < 0)
 		log_warn("reload: keeping the previous log files");
+	raise_nofile(cfg);
 	g->id = ++m->next_id;
 	g->cfg = cfg;
 	g->wanted = wanted_workers(m, cfg);
@@ -1109,6 +1151,7 @@ static int master_start(struct master *m, struct config *cfg)
 	if (log_open_error(&cfg->error_log) < 0 ||
 	    log_open_access(&cfg->access_log) < 0 || check_user(cfg) < 0)
 		return -1;
+	raise_nofile(cfg);
 	if (mime_load("/etc/mime.types") < 0)
 		log_debug("no /etc/mime.types; using the built-in types");
 	m->ninherited = listeners_inherit(m->inherited, MAX_OPEN);

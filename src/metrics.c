@@ -19,7 +19,7 @@
 #include "status.h"
 #include "textbuf.h"
 #include "util.h"
-#include "worker.h"
+#include "listen.h"
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
@@ -189,6 +189,23 @@ static void workers(struct textbuf *b, const struct scoreboard *sb,
 	      sb->nslots);
 }
 
+static void connections(struct textbuf *b, const struct scoreboard *sb)
+{
+	struct sb_conns g;
+
+	scoreboard_sum_conns(sb, &g);
+	family(b, P "connections", "gauge",
+	       "Client connections the workers hold, by state: reading (a "
+	       "request head still arriving), keepalive (idle between "
+	       "requests), queued (waiting for its worker), active (being "
+	       "served), closing.");
+	sample(b, P "connections", "state", "reading", g.reading);
+	sample(b, P "connections", "state", "keepalive", g.idle);
+	sample(b, P "connections", "state", "queued", g.queued);
+	sample(b, P "connections", "state", "active", g.active);
+	sample(b, P "connections", "state", "closing", g.closing);
+}
+
 static void restarts(struct textbuf *b, const struct scoreboard *sb)
 {
 	static const char *const reasons[SB_RESTART_REASONS] = {
@@ -214,14 +231,13 @@ static void server(struct textbuf *b, const struct scoreboard *sb,
 	counter(b, P "reload_failures_total",
 		"Reloads refused (invalid configuration or listeners).",
 		LOAD(&sb->failed_reloads));
-	counter(b, P "keepalive_busy_closes_total",
-		"Keep-alive connections closed because no worker was idle.",
-		st->keepalive_busy_closes);
 	counter(b, P "head_timeouts_total",
 		"Request heads not complete within timeouts.header.",
 		st->head_timeouts);
-	gauge(b, P "parked_connections", "Connections parked right now.",
-	      st->parked);
+	counter(b, P "idle_evictions_total",
+		"Idle keep-alive connections closed to take a new one while "
+		"every worker held all it may.",
+		st->idle_evictions);
 	gauge(b, P "generation", "Current configuration generation.",
 	      LOAD(&sb->generation));
 	gauge(b, P "draining", "1 from the start of a graceful stop.",
@@ -271,6 +287,7 @@ size_t metrics_render(const struct scoreboard *sb, const struct config *cfg,
 	duration(&b, &st);
 	server(&b, sb, &st, sent_bytes(sb));
 	workers(&b, sb, cfg);
+	connections(&b, sb);
 	restarts(&b, sb);
 	queues(&b, ls, nls, 0, P "listen_queue_depth",
 	       "Connections waiting in the accept queue of a listener.");
@@ -290,18 +307,17 @@ void metrics_answer(struct response *r, const struct scoreboard *sb,
 void metrics_serve(struct exchange *x)
 {
 	const struct config *cfg = x->cfg;
-	const struct worker *w = x->worker;
 	static char *page;
 	static size_t cap;
 	char *buf;
 
 	if (!handler_admit(x, &cfg->metrics))
 		return;
-	buf = tb_process_buffer(&page, &cap, metrics_buffer_size(w->nlisteners),
+	buf = tb_process_buffer(&page, &cap, metrics_buffer_size(x->nlisteners),
 				"metrics");
 	if (buf == NULL) {
 		response_error(x->res, 500);
 		return;
 	}
-	metrics_answer(x->res, w->sb, cfg, w->listeners, w->nlisteners, buf, cap);
+	metrics_answer(x->res, x->sb, cfg, x->listeners, x->nlisteners, buf, cap);
 }

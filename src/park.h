@@ -1,14 +1,25 @@
 /*
- * park.h -- connections whose request head is still arriving, set aside.
+ * park.h -- a worker's wait set: the connections that have no complete
+ * request in hand, and those whose turn has come.
  *
- * A worker serves one request at a time, so a client that trickles its
- * head would hold it until timeouts.header.  Instead, when a head is
- * incomplete and the socket has nothing more to read, the worker parks the
- * connection here (its bytes so far, its head deadline) and goes back to
- * accepting; its epoll set wakes it when a parked socket has more bytes,
- * and the request is served, blocking as usual, once the head is complete.
- * The set is bounded (limits.parked_per_worker); when it is full the worker
- * waits for the head as before.
+ * A worker serves one request at a time.  Every other connection it holds
+ * waits here, in one of these states:
+ *
+ *   PARK_HEAD    nothing yet, or part of a PROXY header or request head;
+ *                deadline: timeouts.header from the head's first byte
+ *                (from the accept for the first request)
+ *   PARK_IDLE    between keep-alive requests; deadline: timeouts.keepalive
+ *                from the last answer.  Also kept in age order, so the
+ *                oldest idle connection can be closed first.
+ *   PARK_LINGER  answered with an error and half-closed: its input is
+ *                read and dropped until the peer closes or the deadline
+ *   PARK_QUEUED  has something to do (bytes arrived, a pipelined request,
+ *                a deadline that passed): waits for its turn, first in,
+ *                first out; no deadline while it waits
+ *
+ * This file is only the bookkeeping: a heap of deadlines, the idle list and
+ * the turn queue, all O(log n) or O(1).  The nodes live inside the
+ * connections (conn.h); the worker does the I/O.
  */
 #ifndef PH_PARK_H
 #define PH_PARK_H
@@ -16,44 +27,65 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
-struct parked {
-	int fd;                      /* -1: free entry */
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	int64_t accepted_ms;
-	int64_t head_start_ms;       /* the head deadline runs from here */
-	int64_t deadline_ms;
-	unsigned requests;           /* answered on this connection before */
-	char *buf;                   /* the head so far */
-	size_t len, cap;
+enum park_state {
+	PARK_OUT = 0, /* not in the set: being served, or not a connection */
+	PARK_HEAD,
+	PARK_IDLE,
+	PARK_LINGER,
+	PARK_QUEUED,
+	PARK_STATES
+};
+
+struct park_node {
+	enum park_state state;
+	int64_t deadline;            /* INT64_MAX: none (queued) */
+	size_t heap;                 /* index in the deadline heap */
+	struct park_node *prev, *next; /* the idle list or the turn queue */
+};
+
+struct park_list {
+	struct park_node *head, *tail;
 };
 
 struct park_set {
-	struct parked *p;
-	size_t cap;   /* limits.parked_per_worker */
-	size_t count;
+	struct park_node **heap; /* min-heap on deadline */
+	size_t nheap, cap;
+	struct park_list idle;   /* oldest first */
+	struct park_list queue;  /* next turn first */
+	size_t count[PARK_STATES];
 };
 
-/* 0, or -1 when the entries cannot be allocated (cap 0 is fine: no parking). */
+/* Room for cap nodes in all (the worker's connection limit).  0 or -1. */
 int park_init(struct park_set *ps, size_t cap);
+void park_free(struct park_set *ps);
 
-/* A free entry (fd set by the caller), or NULL when the set is full. */
-struct parked *park_add(struct park_set *ps);
+/*
+ * Put node (which must be out) into the set in state st with deadline
+ * (ignored for PARK_QUEUED, which goes to the back of the queue).
+ */
+void park_enter(struct park_set *ps, struct park_node *n, enum park_state st,
+		int64_t deadline);
 
-/* Release the entry and its buffer (the fd is the caller's to close). */
-void park_remove(struct park_set *ps, struct parked *p);
+/* Take node out of the set, whatever its state (harmless when out). */
+void park_leave(struct park_set *ps, struct park_node *n);
 
-struct parked *park_find(struct park_set *ps, int fd);
+/* Out of its waiting state and to the back of the turn queue. */
+void park_queue(struct park_set *ps, struct park_node *n);
 
-/* The earliest deadline of a parked connection, or INT64_MAX. */
+/* The next node whose turn it is (taken out of the set), or NULL. */
+struct park_node *park_next_turn(struct park_set *ps);
+
+/* The earliest deadline of a waiting node, or INT64_MAX. */
 int64_t park_next_deadline(const struct park_set *ps);
 
-/* Append bytes to the head so far; -1 when it would pass max bytes. */
-int park_append(struct parked *p, const char *data, size_t n, size_t max);
+/* A node whose deadline is <= now (left in the set), or NULL. */
+struct park_node *park_expired(const struct park_set *ps, int64_t now);
 
-/* True when the bytes so far hold a blank line ending a head. */
-bool park_head_complete(const struct parked *p);
+/* The idle node that has been idle longest, or NULL. */
+struct park_node *park_oldest_idle(const struct park_set *ps);
+
+/* Nodes in the set, all states. */
+size_t park_count(const struct park_set *ps);
 
 #endif

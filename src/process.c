@@ -85,7 +85,7 @@ struct proc *proc_spawn(struct proc_table *t, const struct spawn_args *a)
 	}
 	close(sv[1]);
 	a->sb->slots[slot].pid = pid;
-	*p = (struct proc){ .pid = pid, .slot = slot,
+	*p = (struct proc){ .pid = pid, .slot = slot, .sbs = &a->sb->slots[slot],
 			    .generation = a->generation, .ctl_fd = sv[0],
 			    .started_ms = now_ms() };
 	return p;
@@ -105,6 +105,9 @@ void proc_retire(struct proc *p, char cmd, int64_t now, int64_t grace_ms)
 		return;
 	p->retiring = true;
 	p->kill_at_ms = now + grace_ms;
+	/* Seen at once, even by a worker busy with a request: its answer
+	 * then closes the connection. */
+	__atomic_store_n(&p->sbs->quit, 1u, __ATOMIC_RELAXED);
 	if (send(p->ctl_fd, &cmd, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	    errno != EPIPE)
 		log_errno(LOG_WARN, "send(worker %d control)", (int)p->pid);

@@ -18,6 +18,7 @@
 struct proc {
 	pid_t pid;          /* 0: free entry */
 	int slot;           /* scoreboard slot */
+	struct sb_slot *sbs; /* ... itself */
 	uint32_t generation;
 	int ctl_fd;         /* master's end of the control socketpair */
 	int64_t started_ms;

@@ -58,7 +58,7 @@ static void stats_add(struct sb_stats *to, const struct sb_stats *from)
 {
 	const uint64_t *f = (const uint64_t *)(const void *)from;
 	uint64_t *t = (uint64_t *)(void *)to;
-	size_t n = offsetof(struct sb_stats, parked) / sizeof(uint64_t);
+	size_t n = sizeof(struct sb_stats) / sizeof(uint64_t);
 
 	for (size_t i = 0; i < n; i++)
 		t[i] += LOAD(&f[i]);
@@ -150,13 +150,26 @@ void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
 void scoreboard_sum_stats(const struct scoreboard *sb, struct sb_stats *out)
 {
 	*out = sb->retired_stats;
-	out->parked = 0;
 	for (unsigned i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (LOAD(&s->state) == SB_EMPTY)
+		if (LOAD(&s->state) != SB_EMPTY)
+			stats_add(out, &s->stats);
+	}
+}
+
+void scoreboard_sum_conns(const struct scoreboard *sb, struct sb_conns *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < sb->nslots; i++) {
+		const struct sb_conns *g = &sb->slots[i].conns;
+		if (LOAD(&sb->slots[i].state) == SB_EMPTY)
 			continue;
-		stats_add(out, &s->stats);
-		out->parked += LOAD(&s->stats.parked);
+		out->open += LOAD(&g->open);
+		out->reading += LOAD(&g->reading);
+		out->idle += LOAD(&g->idle);
+		out->queued += LOAD(&g->queued);
+		out->active += LOAD(&g->active);
+		out->closing += LOAD(&g->closing);
 	}
 }
 

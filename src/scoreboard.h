@@ -21,10 +21,9 @@
 enum sb_state {
 	SB_EMPTY = 0, /* no process */
 	SB_STARTING,  /* forked, not yet accepting */
-	SB_IDLE,      /* waiting in accept */
-	SB_READING,   /* reading a request head or body */
-	SB_WRITING,   /* handling and sending a response */
-	SB_KEEPALIVE, /* between requests on an open connection */
+	SB_IDLE,      /* no request in hand: waiting for one, or accepting */
+	SB_READING,   /* a request in hand: reading its body */
+	SB_WRITING,   /* handling it and sending the response */
 	SB_CLOSING,   /* retiring: finishing the request in hand */
 };
 
@@ -50,9 +49,18 @@ struct sb_stats {
 	uint64_t queue[SB_BUCKETS];  /* time waited before a trusted proxy sent the
 					request on (X-Request-Start), same bounds */
 	uint64_t queue_sum_us;
-	uint64_t keepalive_busy_closes; /* keep-alive ended because no worker was idle */
-	uint64_t head_timeouts;         /* heads not complete within timeouts.header */
-	uint64_t parked;                /* connections parked now (gauge, not folded) */
+	uint64_t head_timeouts;  /* heads not complete within timeouts.header */
+	uint64_t idle_evictions; /* idle connections closed: every worker was full */
+};
+
+/* The connections a worker holds, by state (gauges, written by the worker). */
+struct sb_conns {
+	uint32_t open;    /* all of them */
+	uint32_t reading; /* nothing yet, or a PROXY header or head arriving */
+	uint32_t idle;    /* keep-alive, between requests */
+	uint32_t queued;  /* something in hand, waiting for the worker's turn */
+	uint32_t active;  /* the one being served (0 or 1) */
+	uint32_t closing; /* answered with an error: input dropped, then closed */
 };
 
 /* Why the master replaced a worker. */
@@ -71,6 +79,8 @@ struct sb_slot {
 	char client[SB_CLIENT_MAX];
 	char request[SB_REQUEST_MAX]; /* "GET /path HTTP/1.1", truncated */
 	uint32_t recycle;       /* the worker asks to be replaced (max_requests) */
+	uint32_t quit;          /* the master told it to stop (the master writes) */
+	struct sb_conns conns;
 	struct sb_stats stats;
 };
 
@@ -114,6 +124,8 @@ void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
 void sb_stat_add(uint64_t *counter, uint64_t n);
 /* Sum of the stats of live slots and the retired totals, into out. */
 void scoreboard_sum_stats(const struct scoreboard *sb, struct sb_stats *out);
+/* Sum of the connection gauges of live slots, into out. */
+void scoreboard_sum_conns(const struct scoreboard *sb, struct sb_conns *out);
 
 enum sb_state sb_get_state(const struct sb_slot *s);
 

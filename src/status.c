@@ -24,7 +24,6 @@
 #include "status.h"
 #include "textbuf.h"
 #include "util.h"
-#include "worker.h"
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
@@ -39,8 +38,7 @@ static const struct {
 } state_info[] = {
 	[SB_EMPTY] = { '.', "empty" },     [SB_STARTING] = { 'S', "starting" },
 	[SB_IDLE] = { '_', "idle" },       [SB_READING] = { 'R', "reading" },
-	[SB_WRITING] = { 'W', "writing" }, [SB_KEEPALIVE] = { 'K', "keepalive" },
-	[SB_CLOSING] = { 'G', "closing" },
+	[SB_WRITING] = { 'W', "writing" }, [SB_CLOSING] = { 'G', "closing" },
 };
 
 char status_state_char(enum sb_state st)
@@ -96,6 +94,7 @@ struct totals {
 	bool draining;
 	unsigned configured;
 	struct status_counts n;
+	struct sb_conns conns;
 	uint64_t requests, bytes, reloads, failed_reloads, restarts;
 };
 
@@ -110,6 +109,7 @@ static void totals_read(const struct scoreboard *sb, const struct config *cfg,
 	t->draining = LOAD(&sb->draining) != 0;
 	t->configured = cfg ? cfg->workers : 0;
 	status_count(sb, &t->n);
+	scoreboard_sum_conns(sb, &t->conns);
 	t->requests = scoreboard_total_requests(sb);
 	t->bytes = total_bytes(sb);
 	t->reloads = LOAD(&sb->reloads);
@@ -124,6 +124,7 @@ struct row {
 	uint32_t generation;
 	enum sb_state state;
 	uint64_t requests, bytes, connections;
+	uint32_t held; /* connections open now */
 	int64_t req_ms; /* time in the current request; -1: none */
 	char client[SB_CLIENT_MAX];
 	char request[SB_REQUEST_MAX];
@@ -145,6 +146,7 @@ static bool row_read(const struct scoreboard *sb, unsigned i, int64_t now,
 	r->requests = LOAD(&s->requests);
 	r->bytes = LOAD(&s->bytes);
 	r->connections = LOAD(&s->connections);
+	r->held = LOAD(&s->conns.open);
 	start = LOAD(&s->req_start_ms);
 	r->req_ms = start != 0 ? (now > start ? now - start : 0) : -1;
 	memcpy(r->client, s->client, sizeof(r->client));
@@ -174,8 +176,13 @@ static void text_totals(struct textbuf *b, const struct totals *t)
 	text_kv(b, "ConfiguredWorkers", t->configured);
 	text_kv(b, "BusyWorkers", t->n.busy);
 	text_kv(b, "IdleWorkers", t->n.state[SB_IDLE]);
-	text_kv(b, "KeepaliveWorkers", t->n.state[SB_KEEPALIVE]);
 	text_kv(b, "StartingWorkers", t->n.state[SB_STARTING]);
+	text_kv(b, "ConnsTotal", t->conns.open);
+	text_kv(b, "ConnsReading", t->conns.reading);
+	text_kv(b, "ConnsKeepAlive", t->conns.idle);
+	text_kv(b, "ConnsQueued", t->conns.queued);
+	text_kv(b, "ConnsActive", t->conns.active);
+	text_kv(b, "ConnsClosing", t->conns.closing);
 	text_kv(b, "TotalRequests", t->requests);
 	text_kv(b, "TotalBytes", t->bytes);
 	text_kv(b, "Reloads", t->reloads);
@@ -216,6 +223,8 @@ static void text_row(struct textbuf *b, const struct row *r)
 	tb_char(b, ' ');
 	tb_u64(b, r->connections);
 	tb_char(b, ' ');
+	tb_u64(b, r->held);
+	tb_char(b, ' ');
 	if (r->req_ms < 0)
 		tb_char(b, '-');
 	else
@@ -237,7 +246,7 @@ size_t status_render_text(const struct scoreboard *sb, const struct config *cfg,
 	totals_read(sb, cfg, &t);
 	text_totals(&b, &t);
 	text_scoreboard(&b, sb);
-	tb_str(&b, "\nSlot PID Gen State Requests Bytes Conns Seconds Client Request\n");
+	tb_str(&b, "\nSlot PID Gen State Requests Bytes Conns Held Seconds Client Request\n");
 	for (unsigned i = 0; i < sb->nslots; i++)
 		if (row_read(sb, i, now, &r))
 			text_row(&b, &r);
@@ -267,9 +276,15 @@ static void json_totals(struct textbuf *b, const struct totals *t)
 	json_kv(b, "configured", t->configured, true);
 	json_kv(b, "busy", t->n.busy, true);
 	json_kv(b, "idle", t->n.state[SB_IDLE], true);
-	json_kv(b, "keepalive", t->n.state[SB_KEEPALIVE], true);
 	json_kv(b, "starting", t->n.state[SB_STARTING], true);
 	json_kv(b, "live", t->n.live, false);
+	tb_str(b, "},\"connections\":{");
+	json_kv(b, "open", t->conns.open, true);
+	json_kv(b, "reading", t->conns.reading, true);
+	json_kv(b, "keepalive", t->conns.idle, true);
+	json_kv(b, "queued", t->conns.queued, true);
+	json_kv(b, "active", t->conns.active, true);
+	json_kv(b, "closing", t->conns.closing, false);
 	tb_str(b, "},");
 	json_kv(b, "total_requests", t->requests, true);
 	json_kv(b, "total_bytes", t->bytes, true);
@@ -292,6 +307,7 @@ static void json_row(struct textbuf *b, const struct row *r)
 	json_kv(b, "requests", r->requests, true);
 	json_kv(b, "bytes", r->bytes, true);
 	json_kv(b, "connections", r->connections, true);
+	json_kv(b, "held", r->held, true);
 	tb_str(b, "\"request_seconds\":");
 	if (r->req_ms < 0)
 		tb_str(b, "null");
@@ -353,7 +369,7 @@ void status_answer(struct response *r, const struct scoreboard *sb,
 void status_serve(struct exchange *x)
 {
 	const struct config *cfg = x->cfg;
-	const struct scoreboard *sb = x->worker->sb;
+	const struct scoreboard *sb = x->sb;
 	static char *page;
 	static size_t cap;
 	char *buf;

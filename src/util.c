@@ -17,6 +17,34 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void addr_text(const struct sockaddr *sa, char *out, size_t cap)
+{
+	const void *a = NULL;
+	const char *alt = "-";
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else if (sa->sa_family == AF_UNIX)
+		alt = "unix";
+	if (a != NULL && inet_ntop(sa->sa_family, a, out, (socklen_t)cap) != NULL)
+		return;
+	if (cap > strlen(alt))
+		memcpy(out, alt, strlen(alt) + 1);
+	else if (cap > 0)
+		out[0] = '\0';
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';

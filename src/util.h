@@ -15,6 +15,11 @@
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
+/* Microseconds on CLOCK_MONOTONIC. */
+int64_t now_us(void);
+
+/* An address as text: "10.0.0.1", "::1", "unix" for AF_UNIX, else "-". */
+void addr_text(const struct sockaddr *sa, char *out, size_t cap);
 
 /*
  * "500ms", "10s", "2m", "1h", or a plain non-negative integer (seconds).

@@ -1,13 +1,30 @@
 /*
- * worker.c -- the worker process: set-up, the accept loop, control commands.
+ * worker.c -- the worker process: set-up, the one wait, connections and
+ * their turns, control commands (see worker.h).
  *
- * Thundering herd: every worker has its own epoll instance holding all the
- * listeners with EPOLLEXCLUSIVE, plus its control channel.  A new connection
- * wakes one waiting worker (not all of them, as a shared blocking poll would);
- * the listening sockets are non-blocking, so a worker that wakes up for a
- * connection somebody else took gets EAGAIN from accept4 and waits again.
- * Accepted sockets are non-blocking too: every wait on them is a poll with
- * a deadline (see conn.c).
+ * The wait.  One epoll instance holds the listeners (EPOLLEXCLUSIVE, so a
+ * new connection wakes one waiting worker, not all; they are non-blocking,
+ * and a worker that lost the race gets EAGAIN), the control channel, and
+ * every connection the worker holds, edge-triggered.  A connection is
+ * never read outside its turn: an event only moves it to the back of the
+ * turn queue.  Its turn reads what has arrived and, with a complete head
+ * in hand, serves that one request (serve.c, blocking under the timeouts);
+ * otherwise it goes back to wait.  Edge-triggered is safe because a turn
+ * that leaves bytes unread (the buffer filled: conn.more) puts the
+ * connection back in the queue rather than to wait.
+ *
+ * Fairness.  After a turn the connection goes to the back of the queue
+ * only after the events that came in meanwhile have queued theirs, so a
+ * client that pipelines without pause delays another connection of the
+ * same worker by one request at most.  A worker accepts one connection per
+ * wake-up, so the kernel spreads a burst over the idle workers.
+ *
+ * Limits.  A worker holds at most limits.connections_per_worker
+ * connections; with its set full it takes its listeners out of the wait,
+ * so the kernel queue and the other workers take the load.  When every
+ * worker of the pool is full and connections wait in the queue, each closes
+ * its oldest idle keep-alive connection to take one (never a connection
+ * with a request in hand).
  *
  * Signals from outside are ignored: the master speaks to workers only
  * through the control channel (a SOCK_SEQPACKET socketpair, which can also
@@ -27,68 +44,45 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "conn.h"
 #include "log.h"
-#include "response.h"
-#include <sys/uio.h>
 #include "module.h"
+#include "util.h"
 #include "worker.h"
 
-/* epoll data: which kind of descriptor woke us (tag in the high half). */
-#define EV_LISTENER 0ULL
+/*
+ * epoll data: a connection's address (8-byte aligned, low bits 0), or a
+ * tag in the low bits: the control channel, or a listener (index above).
+ */
 #define EV_CONTROL 1ULL
-#define EV_PARKED 2ULL
-#define EV(tag, v) (((tag) << 32) | (uint32_t)(v))
+#define EV_LISTENER 2ULL
+#define EV_TAG_MASK 7ULL
 
-#define WORKER_HBUF 8192
-#define BUF_SLACK 16384 /* room for body and pipelined bytes after a full head */
+#define EVENTS_MAX 64
+#define LINGER_MS 1000     /* a lingering close takes at most this long */
+#define LINGER_QUIET_MS 250 /* ... and stops after this long without input */
+#define LINGER_READS 64    /* reads per wake-up while lingering */
+#define FULL_CHECK_MS 100  /* how often a full worker looks at the pool */
 
-static void worker_exit(struct worker *w, int code)
+static _Noreturn void worker_exit(struct worker *w, int code)
 {
 	sb_set_state(w->slot, SB_CLOSING);
 	log_access_flush();
 	_exit(code);
 }
 
+/* ---- set-up ---- */
+
 static int worker_epoll(struct worker *w)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_CONTROL };
 
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0) {
 		log_errno(LOG_ERROR, "epoll_create1");
 		return -1;
 	}
-	ev.data.u64 = EV(EV_CONTROL, 0);
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->ctl_fd, &ev) < 0) {
 		log_errno(LOG_ERROR, "epoll_ctl(control channel)");
-		return -1;
-	}
-	for (size_t i = 0; i < w->nlisteners; i++) {
-		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		ev.data.u64 = EV(EV_LISTENER, i);
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listeners[i].fd, &ev) < 0) {
-			log_errno(LOG_ERROR, "epoll_ctl(listener %s)",
-				  w->listeners[i].addr.text);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int worker_buffers(struct worker *w)
-{
-	const struct config *cfg = w->cfg;
-
-	w->bufcap = (size_t)cfg->limits.header_bytes + BUF_SLACK;
-	w->buf = malloc(w->bufcap);
-	w->hdrs = calloc((size_t)cfg->limits.headers + 1, sizeof(*w->hdrs));
-	w->hbufcap = WORKER_HBUF;
-	w->hbuf = malloc(w->hbufcap);
-	w->pathcap = (size_t)cfg->limits.uri_bytes + 1;
-	w->path = malloc(w->pathcap);
-	if (!w->buf || !w->hdrs || !w->hbuf || !w->path) {
-		log_errno(LOG_ERROR, "malloc(connection buffers)");
 		return -1;
 	}
 	return 0;
@@ -100,46 +94,277 @@ static void worker_setup(struct worker *w)
 
 	log_set_role("worker", w->slot_index);
 	child_setup();
+	w->max_conns = (size_t)cfg->limits.connections_per_worker;
 	if (child_drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
-	    worker_buffers(w) < 0 ||
-	    park_init(&w->park, (size_t)cfg->limits.parked_per_worker) < 0 ||
+	    serve_ctx_init(&w->sx, cfg) < 0 ||
+	    park_init(&w->park, w->max_conns) < 0 ||
 	    modules_worker_init(cfg) < 0)
 		worker_exit(w, 2);
+	bufpool_init(&w->pool, w->sx.bufcap);
 	w->pid = getpid();
 	srandom((unsigned)w->pid ^ (unsigned)now_ms());
+	w->sx.sb = w->sb;
+	w->sx.slot = w->slot;
+	w->sx.listeners = w->listeners;
+	w->sx.nlisteners = w->nlisteners;
+	w->sx.hctx = &w->hctx;
 	if (cfg->max_requests_per_worker > 0) {
 		w->max_requests = cfg->max_requests_per_worker;
 		if (cfg->max_requests_jitter > 0)
 			w->max_requests += (uint64_t)random() %
 					   (cfg->max_requests_jitter + 1);
 	}
-	snprintf(w->server, sizeof(w->server), "%s",
-		 cfg->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION
-				    : PACKAGE_NAME);
+	w->sx.max_requests = w->max_requests;
 }
 
-void worker_check_ctl(struct worker *w)
+/* ---- connection records ---- */
+
+/* A record for a new connection (reused, or allocated), zeroed. */
+static struct conn *conn_get(struct worker *w)
 {
-	for (;;) {
-		int cmd = child_ctl_next(w->ctl_fd);
-		if (cmd < 0)
-			return;
-		if (cmd == 0) { /* the master is gone: finish up and leave */
-			w->stopping = true;
+	struct conn *c = w->free_conns;
+
+	if (c != NULL)
+		w->free_conns = (struct conn *)(void *)c->buf;
+	else if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+/*
+ * Close a connection.  Its record is released only after the current
+ * round of events, which may still name it (fd -1 marks it closed).
+ */
+static void conn_close(struct worker *w, struct conn *c)
+{
+	park_leave(&w->park, &c->node);
+	if (c->buf != NULL && c->buf != w->sx.buf)
+		bufpool_put(&w->pool, c->buf, c->cap);
+	if (close(c->fd) < 0)
+		log_errno(LOG_INFO, "close(client %s)", c->remote);
+	c->fd = -1;
+	c->buf = (char *)(void *)w->dead; /* the link, while dead */
+	w->dead = c;
+	w->nconns--;
+}
+
+static void release_dead(struct worker *w)
+{
+	while (w->dead != NULL) {
+		struct conn *c = w->dead;
+		w->dead = (struct conn *)(void *)c->buf;
+		c->buf = (char *)(void *)w->free_conns;
+		w->free_conns = c;
+	}
+}
+
+/*
+ * The bytes in hand leave the request buffer for a pool buffer of their
+ * size (none when there are none).  false: no memory; closed (logged).
+ */
+static bool store_bytes(struct worker *w, struct conn *c)
+{
+	char *b = NULL;
+	size_t cap = 0;
+
+	if (c->len > 0) {
+		b = bufpool_get(&w->pool, c->len, &cap);
+		if (b == NULL) {
+			log_errno(LOG_WARN, "client %s: keeping %zu bytes",
+				  c->remote, c->len);
+			conn_close(w, c);
+			return false;
+		}
+		memcpy(b, c->buf, c->len);
+	}
+	c->buf = b;
+	c->cap = cap;
+	return true;
+}
+
+/* The bytes in hand move into the request buffer for a turn. */
+static void take_bytes(struct worker *w, struct conn *c)
+{
+	if (c->len > 0)
+		memcpy(w->sx.buf, c->buf, c->len);
+	bufpool_put(&w->pool, c->buf, c->cap);
+	c->buf = w->sx.buf;
+	c->cap = w->sx.bufcap;
+}
+
+/* ---- waiting ---- */
+
+/*
+ * No complete request in hand: wait for the rest of a head (or PROXY
+ * header) until the head deadline, or, with nothing of a next request,
+ * idle until the keep-alive deadline.  A retiring worker closes an idle
+ * connection instead.
+ */
+static void wait_for_request(struct worker *w, struct conn *c)
+{
+	const struct config *cfg = w->cfg;
+
+	if (!store_bytes(w, c))
+		return;
+	if (c->len == 0 && c->requests > 0 && !c->proxy_pending) {
+		if (w->stopping) {
+			conn_close(w, c);
 			return;
 		}
-		if (cmd == CTL_QUIT || cmd == CTL_DRAIN) {
-			w->stopping = true;
-			w->draining = w->draining || cmd == CTL_DRAIN;
+		park_enter(&w->park, &c->node, PARK_IDLE,
+			   c->idle_since_ms + cfg->timeouts.keepalive_ms);
+		return;
+	}
+	int64_t start = c->head_start_ms ? c->head_start_ms : c->accepted_ms;
+	park_enter(&w->park, &c->node, PARK_HEAD, start + cfg->timeouts.header_ms);
+}
+
+/* Read and drop a lingering connection's input; closed at its end. */
+static void linger_read(struct worker *w, struct conn *c)
+{
+	int64_t now = now_ms();
+	int64_t end = c->head_start_ms + LINGER_MS;
+
+	for (int i = 0; i < LINGER_READS; i++) {
+		ssize_t n = recv(c->fd, w->sx.buf, w->sx.bufcap, MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(w, c); /* the peer closed too, or reset */
+		return;
+	}
+	park_enter(&w->park, &c->node, PARK_LINGER,
+		   now + LINGER_QUIET_MS < end ? now + LINGER_QUIET_MS : end);
+}
+
+/*
+ * After an error answer the client may still be sending: close(2) with
+ * unread data would reset the connection and could destroy the answer in
+ * flight.  Stop writing, and drop its input until it stops (or a second).
+ */
+static void linger_start(struct worker *w, struct conn *c)
+{
+	c->len = 0;
+	c->buf = NULL;
+	c->cap = 0;
+	if (shutdown(c->fd, SHUT_WR) < 0) {
+		conn_close(w, c);
+		return;
+	}
+	c->head_start_ms = now_ms();
+	linger_read(w, c);
+}
+
+/* ---- turns ---- */
+
+/* The connection gauges of our slot, for status, metrics and the pool. */
+static void publish(struct worker *w)
+{
+	struct sb_conns *g = &w->slot->conns;
+	const size_t *n = w->park.count;
+
+	__atomic_store_n(&g->open, (uint32_t)w->nconns, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->reading, (uint32_t)n[PARK_HEAD], __ATOMIC_RELAXED);
+	__atomic_store_n(&g->idle, (uint32_t)n[PARK_IDLE], __ATOMIC_RELAXED);
+	__atomic_store_n(&g->queued,
+			 (uint32_t)(n[PARK_QUEUED] + (w->requeue != NULL)),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&g->closing, (uint32_t)n[PARK_LINGER], __ATOMIC_RELAXED);
+}
+
+static void turn(struct worker *w, struct conn *c)
+{
+	enum serve_outcome o;
+
+	take_bytes(w, c);
+	publish(w);
+	__atomic_store_n(&w->slot->conns.active, 1u, __ATOMIC_RELAXED);
+	o = c->expired ? serve_expired(&w->sx, c) : serve_request(&w->sx, c);
+	__atomic_store_n(&w->slot->conns.active, 0u, __ATOMIC_RELAXED);
+	sb_set_state(w->slot, SB_IDLE);
+	switch (o) {
+	case SERVE_CLOSE:
+		conn_close(w, c);
+		break;
+	case SERVE_LINGER:
+		linger_start(w, c);
+		break;
+	case SERVE_WAIT:
+		wait_for_request(w, c);
+		break;
+	case SERVE_KEEP:
+		c->idle_since_ms = now_ms();
+		if (c->len > 0 || c->more) { /* a pipelined request, or more bytes */
+			if (store_bytes(w, c))
+				w->requeue = c;
+		} else {
+			wait_for_request(w, c);
+		}
+		break;
+	}
+}
+
+/* An event on a connection: if it waits, its turn comes. */
+static void conn_event(struct worker *w, struct conn *c)
+{
+	if (c->fd < 0)
+		return; /* closed in this round */
+	switch (c->node.state) {
+	case PARK_HEAD:
+	case PARK_IDLE:
+		park_queue(&w->park, &c->node);
+		break;
+	case PARK_LINGER:
+		linger_read(w, c);
+		break;
+	default: /* queued already, or about to be */
+		break;
+	}
+}
+
+/* Deadlines: a head gets its 408 on a turn; idle and lingering close. */
+static void expire_due(struct worker *w, int64_t now)
+{
+	struct park_node *n;
+
+	while ((n = park_expired(&w->park, now)) != NULL) {
+		struct conn *c = conn_of(n);
+		if (n->state == PARK_HEAD) {
+			c->expired = true;
+			park_queue(&w->park, n);
+		} else {
+			conn_close(w, c);
 		}
 	}
 }
 
-/* Accept one connection from l and serve it to the end. */
-static void accept_one(struct worker *w, const struct listener *l)
+/* ---- accepting ---- */
+
+/* proxy_protocol_from: only the balancers may speak PROXY to us. */
+static bool proxy_peer_allowed(const struct worker *w, const struct conn *c)
 {
+	const struct config *cfg = w->cfg;
+
+	if (cfg->nproxy_protocol_from == 0 || c->peer.ss_family == AF_UNIX ||
+	    cidr_match_any(cfg->proxy_protocol_from, cfg->nproxy_protocol_from,
+			   (const struct sockaddr *)&c->peer))
+		return true;
+	log_info("client %s: not in proxy_protocol_from; closing", c->remote);
+	return false;
+}
+
+/* Take a new connection into the set: 0, or -1 when there was none. */
+static int accept_one(struct worker *w, size_t li)
+{
+	const struct listener *l = &w->listeners[li];
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+	struct conn *c;
 	int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 			 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -149,165 +374,166 @@ static void accept_one(struct worker *w, const struct listener *l)
 		case EINTR:
 		case ECONNABORTED:
 		case EPROTO:
-			return;
+			return -1;
 		case EMFILE:
 		case ENFILE:
 		case ENOBUFS:
 		case ENOMEM: /* survive, but give the system a moment */
 			log_errno(LOG_WARN, "accept4(%s)", l->addr.text);
 			poll(NULL, 0, 100);
-			return;
+			return -1;
 		default:
 			log_errno(LOG_ERROR, "accept4(%s)", l->addr.text);
 			poll(NULL, 0, 100);
-			return;
+			return -1;
 		}
 	}
+	if ((c = conn_get(w)) == NULL) {
+		log_errno(LOG_WARN, "accept4(%s): a connection record", l->addr.text);
+		close(fd);
+		return -1;
+	}
+	c->fd = fd;
+	c->listener = (unsigned)li;
+	c->peer = ss;
+	c->peerlen = sl;
+	c->proxy_pending = l->addr.proxy_protocol;
+	c->accepted_ms = now_ms();
+	conn_set_remote(c);
+	sb_stat_add(&w->slot->connections, 1);
+	if (c->proxy_pending && !proxy_peer_allowed(w, c)) {
+		close(fd);
+		c->buf = (char *)(void *)w->free_conns;
+		w->free_conns = c;
+		return 0;
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_errno(LOG_ERROR, "epoll_ctl(client %s)", c->remote);
+		close(fd);
+		c->buf = (char *)(void *)w->free_conns;
+		w->free_conns = c;
+		return 0;
+	}
+	w->nconns++;
 	if (l->addr.family != AF_UNIX) {
 		int one = 1;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 			log_errno(LOG_INFO, "setsockopt(TCP_NODELAY)");
 	}
-	sb_stat_add(&w->slot->connections, 1);
-	conn_serve(w, &(struct conn_start){
-		.fd = fd, .peer = &ss, .peerlen = sl,
-		.proxy_protocol = l->addr.proxy_protocol,
-		.accepted_ms = now_ms() });
-	sb_set_state(w->slot, SB_IDLE);
+	/* With TCP_DEFER_ACCEPT the request is usually there already. */
+	if (l->addr.defer_accept && l->addr.family != AF_UNIX)
+		park_queue(&w->park, &c->node);
+	else
+		wait_for_request(w, c);
+	return 0;
 }
 
-bool worker_can_park(const struct worker *w)
+/* The listeners in or out of the wait. */
+static void set_accepting(struct worker *w, bool on)
 {
-	return !w->stopping && w->park.count < w->park.cap;
-}
-
-void worker_park(struct worker *w, const struct conn_start *st)
-{
-	struct parked *p = park_add(&w->park);
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
-				  .data.u64 = EV(EV_PARKED, st->fd) };
-
-	if (p == NULL || park_append(p, st->pre, st->prelen,
-				      (size_t)w->cfg->limits.header_bytes + 1) < 0 ||
-	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, st->fd, &ev) < 0) {
-		log_errno(LOG_WARN, "parking a connection");
-		if (p != NULL)
-			park_remove(&w->park, p);
-		close(st->fd);
+	if (w->accepting == on)
 		return;
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+					  .data.u64 = (i << 3) | EV_LISTENER };
+		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+			      w->listeners[i].fd, &ev) < 0)
+			log_errno(LOG_WARN, "epoll_ctl(%s %s)", on ? "ADD" : "DEL",
+				  w->listeners[i].addr.text);
 	}
-	p->fd = st->fd;
-	memcpy(&p->peer, st->peer, sizeof(p->peer));
-	p->peerlen = st->peerlen;
-	p->accepted_ms = st->accepted_ms;
-	p->head_start_ms = st->head_start_ms;
-	p->deadline_ms = st->head_start_ms + w->cfg->timeouts.header_ms;
-	p->requests = st->requests;
-	__atomic_store_n(&w->slot->stats.parked, (uint64_t)w->park.count,
-			 __ATOMIC_RELAXED);
+	w->accepting = on;
 }
 
-/* Leave the park: out of epoll, out of the set; the fd stays open. */
-static void unpark(struct worker *w, struct parked *p)
+/* A listener with a connection in its queue, or -1. */
+static int backlog_waiting(const struct worker *w)
 {
-	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, p->fd, NULL) < 0)
-		log_errno(LOG_WARN, "epoll_ctl(DEL parked)");
-	park_remove(&w->park, p);
-	__atomic_store_n(&w->slot->stats.parked, (uint64_t)w->park.count,
-			 __ATOMIC_RELAXED);
-}
-
-/* A parked head that ran out of time: 408, best effort, and close. */
-static void park_expire(struct worker *w, struct parked *p)
-{
-	char hbuf[256], head[1024];
-	struct response r;
-	struct iovec iov[2];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	int fd = p->fd;
-
-	response_init(&r, hbuf, sizeof(hbuf));
-	response_reset(&r);
-	response_error(&r, 408);
-	iov[0].iov_base = head;
-	iov[0].iov_len = response_head(&r, head, sizeof(head), date_now(),
-				       w->server, false);
-	iov[1].iov_base = (void *)(uintptr_t)r.body;
-	iov[1].iov_len = r.body_len;
-	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    errno != EAGAIN && errno != EPIPE && errno != ECONNRESET)
-		log_errno(LOG_INFO, "send(408 to a parked client)");
-	sb_stat_add(&w->slot->stats.head_timeouts, 1);
-	unpark(w, p);
-	close(fd);
-}
-
-/* Bytes arrived on a parked connection: serve it once its head is complete. */
-static void park_readable(struct worker *w, int fd)
-{
-	struct parked *p = park_find(&w->park, fd);
-	char buf[4096];
-	size_t max = (size_t)w->cfg->limits.header_bytes + 1;
-	ssize_t n;
-
-	if (p == NULL)
-		return;
-	/* Never read past the limit: what is not read stays in the socket,
-	 * where the connection finds it once the head is served. */
-	n = recv(fd, buf, p->len + sizeof(buf) > max ? max - p->len : sizeof(buf),
-		 MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) { /* closed or reset while parked: nobody to answer */
-		unpark(w, p);
-		close(fd);
-		return;
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		struct pollfd p = { .fd = w->listeners[i].fd, .events = POLLIN };
+		if (poll(&p, 1, 0) > 0)
+			return (int)i;
 	}
-	if (park_append(p, buf, (size_t)n, max) < 0) {
-		log_errno(LOG_WARN, "client of a parked connection: keeping its head");
-		unpark(w, p);
-		close(fd);
-		return;
-	}
-	if (p->len < max && !park_head_complete(p))
-		return;
-	/* Complete (or too large: the parser will say 431): serve it now. */
-	struct parked copy = *p;
-	struct sockaddr_storage peer = p->peer;
-	p->buf = NULL; /* the copy owns it now */
-	unpark(w, p);
-	sb_set_state(w->slot, SB_READING);
-	conn_serve(w, &(struct conn_start){
-		.fd = fd, .peer = &peer, .peerlen = copy.peerlen,
-		.accepted_ms = copy.accepted_ms,
-		.head_start_ms = copy.head_start_ms, .requests = copy.requests,
-		.pre = copy.buf, .prelen = copy.len });
-	free(copy.buf);
-	sb_set_state(w->slot, SB_IDLE);
+	return -1;
 }
 
-static void park_expire_due(struct worker *w, int64_t now)
+/* True when every worker of our generation holds as many as it may. */
+static bool pool_full(const struct worker *w)
 {
-	for (size_t i = 0; i < w->park.cap && w->park.count > 0; i++) {
-		struct parked *p = &w->park.p[i];
-		if (p->fd >= 0 && now >= p->deadline_ms)
-			park_expire(w, p);
+	const struct scoreboard *sb = w->sb;
+
+	for (unsigned i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		enum sb_state st = sb_get_state(s);
+		if (st == SB_EMPTY || st == SB_CLOSING ||
+		    __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != w->generation)
+			continue;
+		if (__atomic_load_n(&s->conns.open, __ATOMIC_RELAXED) < w->max_conns)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Our set is full.  Every FULL_CHECK_MS: if the whole pool is, and a
+ * connection waits in a queue, close our oldest idle one to take it.
+ */
+static void full_check(struct worker *w, int64_t now)
+{
+	struct park_node *oldest;
+	int li;
+
+	if (now - w->full_checked_ms < FULL_CHECK_MS)
+		return;
+	w->full_checked_ms = now;
+	oldest = park_oldest_idle(&w->park);
+	if (oldest == NULL || !pool_full(w) || (li = backlog_waiting(w)) < 0)
+		return;
+	conn_close(w, conn_of(oldest));
+	sb_stat_add(&w->slot->stats.idle_evictions, 1);
+	accept_one(w, (size_t)li);
+}
+
+/* ---- control ---- */
+
+static void check_ctl(struct worker *w)
+{
+	for (;;) {
+		int cmd = child_ctl_next(w->ctl_fd);
+		if (cmd < 0)
+			return;
+		if (cmd == 0) { /* the master is gone: finish up and leave */
+			w->stopping = true;
+			w->sx.closing = true;
+			return;
+		}
+		if (cmd == CTL_QUIT || cmd == CTL_DRAIN) {
+			w->stopping = true;
+			w->sx.closing = true; /* from the next answer on */
+			w->draining = w->draining || cmd == CTL_DRAIN;
+		}
 	}
 }
 
-/* How long epoll_wait may sleep: the access log flush and park deadlines. */
-static int wait_timeout(struct worker *w)
+/*
+ * Told to stop (once; every answer from then on closes its connection).
+ * A full stop first takes in what waits in the backlog, so it is answered
+ * rather than reset.  Then the listeners leave the wait, and each idle
+ * connection gets a last turn: a request that came in is answered (with
+ * Connection: close), a silent one is closed.  Heads still arriving are
+ * answered as they complete (or get 408 at their deadline).
+ */
+static void begin_retire(struct worker *w)
 {
-	int64_t now = now_ms();
-	int t = log_access_due_ms(now);
-	int64_t d = park_next_deadline(&w->park);
+	struct park_node *n;
 
-	if (d != INT64_MAX) {
-		int64_t left = d > now ? d - now : 0;
-		if (t < 0 || left < t)
-			t = left > INT32_MAX ? INT32_MAX : (int)left;
+	while (w->draining && w->nconns < w->max_conns) {
+		int li = backlog_waiting(w);
+		if (li < 0 || accept_one(w, (size_t)li) < 0)
+			break;
 	}
-	return t;
+	set_accepting(w, false);
+	while ((n = park_oldest_idle(&w->park)) != NULL)
+		park_queue(&w->park, n);
 }
 
 /*
@@ -319,90 +545,98 @@ static void ask_recycle(struct worker *w)
 	char wake = 'x';
 
 	log_info("asking to be recycled after %llu requests",
-		 (unsigned long long)w->requests);
+		 (unsigned long long)w->sx.requests);
 	__atomic_store_n(&w->slot->recycle, 1u, __ATOMIC_RELAXED);
 	if (write(w->notify_fd, &wake, 1) < 0 && errno != EAGAIN)
 		log_errno(LOG_WARN, "write(master wake pipe)");
 }
 
-/*
- * Graceful stop: connections that were already waiting in the accept queue
- * when the stop began are served (with Connection: close) rather than reset
- * when the listeners close.
- */
-static void drain_backlog(struct worker *w)
-{
-	bool more = true;
+/* ---- the loop ---- */
 
-	while (more) {
-		more = false;
-		for (size_t i = 0; i < w->nlisteners; i++) {
-			uint64_t before = w->requests;
-			struct pollfd p = { .fd = w->listeners[i].fd, .events = POLLIN };
-			if (poll(&p, 1, 0) != 1)
-				continue;
-			accept_one(w, &w->listeners[i]);
-			more = more || w->requests != before;
-		}
+/* How long the wait may sleep: log flush, deadlines, the full check. */
+static int wait_timeout(struct worker *w, int64_t now)
+{
+	int64_t t = log_access_due_ms(now);
+	int64_t d = park_next_deadline(&w->park);
+
+	if (w->park.queue.head != NULL || w->requeue != NULL)
+		return 0;
+	if (d != INT64_MAX) {
+		int64_t left = d > now ? d - now : 0;
+		if (t < 0 || left < t)
+			t = left;
 	}
+	if (!w->stopping && w->nconns >= w->max_conns &&
+	    (t < 0 || t > FULL_CHECK_MS))
+		t = FULL_CHECK_MS;
+	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
-/*
- * Told to stop: serve the backlog once if this is a full stop, take the
- * listeners out of the epoll set, and return true when nothing is left.
- * Parked heads are still served when they complete (or get 408 at their
- * deadline); the master kills us after timeouts.graceful in any case.
- */
-static bool stop_accepting(struct worker *w)
+static void handle_events(struct worker *w, const struct epoll_event *ev, int n)
 {
-	if (!w->accept_stopped) {
-		w->accept_stopped = true;
-		if (w->draining)
-			drain_backlog(w);
-		for (size_t i = 0; i < w->nlisteners; i++)
-			if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listeners[i].fd,
-				      NULL) < 0)
-				log_errno(LOG_WARN, "epoll_ctl(DEL %s)",
-					  w->listeners[i].addr.text);
+	for (int i = 0; i < n; i++) {
+		uint64_t d = ev[i].data.u64;
+		switch (d & EV_TAG_MASK) {
+		case 0:
+			conn_event(w, ev[i].data.ptr);
+			break;
+		case EV_CONTROL:
+			check_ctl(w);
+			break;
+		case EV_LISTENER:
+			if (w->accepting && w->nconns < w->max_conns)
+				accept_one(w, (size_t)(d >> 3));
+			break;
+		default:
+			break;
+		}
 	}
-	return w->park.count == 0;
 }
 
 _Noreturn void worker_run(struct worker *w)
 {
-	struct epoll_event ev[8];
+	struct epoll_event ev[EVENTS_MAX];
 	char ready = 'r';
+	bool retiring = false;
 
 	worker_setup(w);
+	set_accepting(w, true);
 	sb_set_state(w->slot, SB_IDLE);
 	if (write(w->notify_fd, &ready, 1) < 0 && errno != EAGAIN)
 		log_errno(LOG_WARN, "write(master wake pipe)");
 	for (;;) {
-		if (w->stopping && stop_accepting(w))
+		if (w->stopping && !retiring) {
+			retiring = true;
+			begin_retire(w);
+		}
+		if (retiring && w->nconns == 0)
 			worker_exit(w, 0);
-		if (w->max_requests && w->requests >= w->max_requests &&
+		if (w->max_requests && w->sx.requests >= w->max_requests &&
 		    !w->slot->recycle)
 			ask_recycle(w);
-		int n = epoll_wait(w->epfd, ev, (int)PH_ARRAY_LEN(ev),
-				   wait_timeout(w));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (!retiring)
+			set_accepting(w, w->nconns < w->max_conns);
+		publish(w);
+		int n = epoll_wait(w->epfd, ev, EVENTS_MAX,
+				   wait_timeout(w, now_ms()));
+		if (n < 0 && errno != EINTR) {
 			log_errno(LOG_ERROR, "epoll_wait");
 			worker_exit(w, 2);
 		}
-		if (log_access_due_ms(now_ms()) == 0)
+		int64_t now = now_ms();
+		if (log_access_due_ms(now) == 0)
 			log_access_flush();
-		park_expire_due(w, now_ms());
-		for (int i = 0; i < n; i++) {
-			uint64_t tag = ev[i].data.u64 >> 32;
-			uint32_t v = (uint32_t)ev[i].data.u64;
-			if (tag == EV_CONTROL)
-				worker_check_ctl(w);
-			else if (tag == EV_PARKED)
-				park_readable(w, (int)v);
-			else if (!w->stopping)
-				accept_one(w, &w->listeners[v]);
+		handle_events(w, ev, n > 0 ? n : 0);
+		if (w->requeue != NULL) {
+			park_queue(&w->park, &w->requeue->node);
+			w->requeue = NULL;
 		}
+		expire_due(w, now);
+		if (!retiring && w->nconns >= w->max_conns)
+			full_check(w, now);
+		release_dead(w);
+		struct park_node *next = park_next_turn(&w->park);
+		if (next != NULL)
+			turn(w, conn_of(next));
 	}
 }

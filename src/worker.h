@@ -1,12 +1,14 @@
 /*
- * worker.h -- one worker process: the accept loop.
+ * worker.h -- one worker process.
  *
- * A worker waits for its listeners and its control channel in one blocking
- * epoll_wait, accepts one connection and serves it to the end (conn.c), then
- * goes back to waiting.  It never returns: it exits when the master says so
- * (graceful: finish the request in hand; on a full stop, also the
- * connections already queued in the backlog), when the master dies, or after
- * max_requests_per_worker requests.
+ * A worker blocks in one epoll_wait on its listeners, its control channel
+ * and every connection it holds.  A connection with no complete request in
+ * hand waits in its set (park.h) and costs it nothing; when a connection's
+ * turn comes the worker serves one request on it (serve.h), then puts it
+ * back and takes the next.  It owns the connections' lifetimes, the set
+ * and its limits, and never returns: it exits when the master says so
+ * (after finishing the request in hand and the connections it holds), when
+ * the master dies, or after max_requests_per_worker requests.
  */
 #ifndef PH_WORKER_H
 #define PH_WORKER_H
@@ -14,11 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bufpool.h"
 #include "config.h"
+#include "conn.h"
+#include "handler_ctx.h"
 #include "listen.h"
 #include "park.h"
-#include "request.h"
 #include "scoreboard.h"
+#include "serve.h"
 
 /* Commands on the control channel, master -> worker, one byte each. */
 #define CTL_QUIT 'Q'   /* graceful: finish what is in hand, then exit */
@@ -37,38 +42,25 @@ struct worker {
 	const struct listener *listeners;
 	size_t nlisteners;
 	int epfd;
-	bool stopping;         /* take no new connection, close idle ones */
-	bool draining;         /* before exiting, serve what waits in the backlog */
-	bool accept_stopped;   /* stopping: listeners out of the epoll set */
-	uint64_t requests;     /* served by this process */
+	bool stopping;       /* take no new connection, close idle ones */
+	bool draining;       /* before that, accept what waits in the backlog */
+	bool accepting;      /* the listeners are in the epoll set */
 	uint64_t max_requests; /* 0: never recycle */
-	struct park_set park;     /* slow heads set aside (park.h) */
-	int64_t queue_checked_ms; /* adaptive keep-alive (conn.c) */
-	bool queue_waiting;
 
-	/* Per-connection storage, allocated once and reused. */
-	char *buf;
-	size_t bufcap;
-	struct header *hdrs;
-	char *hbuf; /* extra response headers built by handlers */
-	size_t hbufcap;
-	char *path; /* decoded request path */
-	size_t pathcap;
-	char server[64]; /* Server header value */
+	struct serve_ctx sx;   /* per-worker storage for serving */
+	struct handler_ctx hctx;
+	struct park_set park;  /* connections waiting, and whose turn it is */
+	struct bufpool pool;   /* their bytes in hand */
+	struct conn *free_conns; /* released connection records, to reuse */
+	struct conn *dead;       /* closed during this round of events */
+	struct conn *requeue;    /* served last: back in the queue after the
+				    events that came meanwhile */
+	size_t nconns;           /* open connections */
+	size_t max_conns;        /* limits.connections_per_worker */
+	int64_t full_checked_ms; /* when the pool was last seen all full */
 };
 
 /* The child side of a fork: set up and serve until told to stop; exits. */
 _Noreturn void worker_run(struct worker *w);
-
-/* Read and act on pending control commands (non-blocking).  Sets stopping. */
-void worker_check_ctl(struct worker *w);
-
-struct conn_start;
-
-/* Whether a stalled head may be parked now (room left, not stopping). */
-bool worker_can_park(const struct worker *w);
-
-/* Take a connection whose head stalls into the park (see park.h). */
-void worker_park(struct worker *w, const struct conn_start *st);
 
 #endif

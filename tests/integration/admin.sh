@@ -140,11 +140,13 @@ fi
 
 # --- graceful stop: drain ----------------------------------------------------------
 kill -TERM "$MASTER"
+# The worker request first: the admin checks each start python (slow on a
+# loaded machine) and drain_delay is 2 s.
+code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$PH_URL/" || true)
+check "the workers still serve during drain_delay (got $code)" test "$code" = 200
 check "agent: drain during drain_delay" wait_for 1 agent_is '^drain$'
 check "/readyz is 503 draining" test "$(admin_get /readyz)" = "503 draining"
 check "/healthz is still 200 while draining" test "$(admin_get /healthz)" = "200 ok"
-code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$PH_URL/" || true)
-check "the workers still serve during drain_delay (got $code)" test "$code" = 200
 ph_stop TERM
 check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 check "no process listens on the admin port after the stop" \

@@ -26,18 +26,20 @@ text=$(curl -s -m 10 -D "$headers" "$PH_URL/server-status" || true)
 check "status: 200" grep -q '^HTTP/1\.1 200' "$headers"
 check "status: text/plain" grep -qi '^Content-Type: text/plain' "$headers"
 check "status: Cache-Control: no-store" grep -qi '^Cache-Control: no-store' "$headers"
-for key in Uptime Generation BusyWorkers IdleWorkers KeepaliveWorkers \
-	TotalRequests TotalBytes Reloads FailedReloads Restarts; do
+for key in Uptime Generation BusyWorkers IdleWorkers TotalRequests TotalBytes \
+	Reloads FailedReloads Restarts ConnsTotal ConnsReading ConnsKeepAlive \
+	ConnsQueued ConnsActive ConnsClosing; do
 	check "status: has a $key line" grep -Eq "^$key: [0-9]+\$" <<<"$text"
 done
 check "status: generation 1" grep -qx 'Generation: 1' <<<"$text"
-check "status: the scoreboard line" grep -Eq '^Scoreboard: [._SRWKG]+$' <<<"$text"
-rows=$(grep -Ec '^[0-9]+ [0-9]+ 1 (starting|idle|reading|writing|keepalive|closing) ' <<<"$text" || true)
+check "status: the scoreboard line" grep -Eq '^Scoreboard: [._SRWG]+$' <<<"$text"
+check "status: this connection is counted as active" grep -qx 'ConnsActive: 1' <<<"$text"
+rows=$(grep -Ec '^[0-9]+ [0-9]+ 1 (starting|idle|reading|writing|closing) ' <<<"$text" || true)
 check "status: one row per worker (got $rows)" test "$rows" = 2
 # The worker serving this request shows it, in state writing (the request
 # line as recorded by the worker, with or without the version).
 check "status: the request in hand is shown" \
-	grep -Eq ' writing [0-9]+ [0-9]+ [0-9]+ [0-9]+\.[0-9]{3} 127\.0\.0\.1 GET /server-status( HTTP/1\.1)?$' <<<"$text"
+	grep -Eq ' writing [0-9]+ [0-9]+ [0-9]+ [1-9][0-9]* [0-9]+\.[0-9]{3} 127\.0\.0\.1 GET /server-status( HTTP/1\.1)?$' <<<"$text"
 
 # --- the status page, JSON ----------------------------------------------------
 headers=$PH_DIR/json.headers
@@ -74,8 +76,8 @@ else
 fi
 for name in requests_total requests_by_method_total sent_bytes_total \
 	request_duration_seconds workers worker_restarts_total reloads_total \
-	reload_failures_total keepalive_busy_closes_total head_timeouts_total \
-	parked_connections generation start_time_seconds listen_queue_depth \
+	reload_failures_total head_timeouts_total idle_evictions_total \
+	connections generation start_time_seconds listen_queue_depth \
 	listen_queue_limit; do
 	check "metrics: has prefork_httpd_$name" \
 		grep -q "^# TYPE prefork_httpd_$name " "$PH_DIR/before.prom"

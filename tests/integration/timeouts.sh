@@ -173,30 +173,18 @@ elif mode == "silent":
         s.close()
 
 elif mode == "silent-nodefer-parked":
-    # defer_accept: false with parking on (the default): the silent
-    # connection is accepted at once, parked, and the worker goes on.
+    # defer_accept: false: the silent connection is accepted at once and
+    # waits in the worker's set; the worker goes on.
     s = connect()
     time.sleep(0.2)
     st, secs = get(b"/index.html")
     report(st == "200" and secs < 0.5,
-           "defer_accept: false, parking on: a silent connection does not hold the only worker (%.2f s, %s)"
+           "defer_accept: false: a silent connection does not hold the only worker (%.2f s, %s)"
            % (secs, st))
     out, eof, _ = read_until_eof(s, 3.0)
-    report(eof, "parked silent connection closed at timeouts.header (got %r)" % out[:30])
+    report(eof, "the waiting silent connection is closed at timeouts.header (got %r)" % out[:30])
     s.close()
 
-elif mode == "silent-nodefer":
-    # defer_accept: false and parked_per_worker: 0: a silent connection is
-    # accepted at once and holds the only worker until timeouts.header.
-    s = connect()
-    time.sleep(0.2)
-    st, secs = get(b"/index.html")
-    report(st == "200" and 0.5 <= secs <= 3.5,
-           "defer_accept: false: a silent connection holds the only worker until timeouts.header (%.2f s, %s)"
-           % (secs, st))
-    out, eof, _ = read_until_eof(s, 3.0)
-    report(eof, "defer_accept: false: the silent connection is closed (got %r)" % out[:30])
-    s.close()
 PY
 
 # t MODE: run one part of the helper against the running server.
@@ -211,13 +199,12 @@ t() {
 		printf 'FAIL\thelper %s exited with status %s\n' "$1" "$?")
 }
 
-config() { # config WORKERS [LISTEN_ENTRY [PARKED_PER_WORKER]]
+config() { # config WORKERS [LISTEN_ENTRY]
 	printf '%s\n' "listen:
   - ${2:-127.0.0.1:@PORT@}
 workers: $1
 root: www
 index: [index.html]
-limits: {parked_per_worker: ${3:-64}}
 timeouts: {header: 1s, body: 1s, keepalive: 1s}
 access_log: {path: \"off\"}
 error_log: {path: stderr, level: info}
@@ -241,14 +228,8 @@ if ph_start "$(config 2)"; then
 	ph_stop TERM
 fi
 
-# The listen map form takes defer_accept: false; without parking, the
-# silent connection then holds the only worker.
-if ph_start "$(config 1 '{address: "127.0.0.1:@PORT@", defer_accept: false}' 0)"; then
-	t silent-nodefer
-	ph_stop TERM
-fi
-
-# ... and with parking (the default) it does not.
+# The listen map form takes defer_accept: false: the silent connection
+# then waits in the worker's set and does not hold the only worker.
 if ph_start "$(config 1 '{address: "127.0.0.1:@PORT@", defer_accept: false}')"; then
 	t silent-nodefer-parked
 	ph_stop TERM

@@ -217,7 +217,7 @@ Test(admin, agent_line)
 	cr_expect_str_eq(exchange_with(agent_port, NULL), "up 100% maxconn:2\n");
 	sb->slots[0].state = SB_WRITING;
 	cr_expect_str_eq(exchange_with(agent_port, NULL), "up 50% maxconn:2\n");
-	sb->slots[1].state = SB_KEEPALIVE;
+	sb->slots[1].state = SB_READING;
 	cr_expect_str_eq(exchange_with(agent_port, NULL), "up 1% maxconn:2\n");
 	/* what HAProxy's agent-send writes first is read and ignored */
 	cr_expect_str_eq(exchange_with(agent_port, "hello\n"), "up 1% maxconn:2\n");

@@ -39,15 +39,17 @@ static void setup(void)
 	sb->retired_stats.duration[12] = 1; /* > 10 s */
 	sb->retired_stats.duration_sum_us = 12000000;
 	sb->retired_stats.head_timeouts = 4;
-	sb->retired_stats.parked = 99; /* a gauge: never folded */
+	sb->retired_stats.idle_evictions = 2;
 
 	sb->slots[0].state = SB_IDLE;
 	sb->slots[0].generation = 4;
 	sb->slots[0].bytes = 23;
 	sb_request_stats(&sb->slots[0], 200, SB_M_HEAD, 1500000); /* 2.5 s bucket */
 	sb_request_stats(&sb->slots[0], 503, SB_M_OTHER, 30000);  /* 50 ms bucket */
-	sb->slots[0].stats.parked = 2;
-	sb->slots[0].stats.keepalive_busy_closes = 6;
+	sb->slots[0].stats.idle_evictions = 5;
+	sb->slots[0].conns = (struct sb_conns){ .open = 9, .reading = 2, .idle = 4,
+						.queued = 1, .active = 1, .closing = 1 };
+	sb->slots[1].conns = (struct sb_conns){ .open = 3, .idle = 3 };
 	sb->slots[1].state = SB_WRITING;
 	sb->slots[1].generation = 4;
 	cap = metrics_buffer_size(2);
@@ -132,9 +134,13 @@ Test(metrics, server_counters_and_gauges)
 	expect_line(t, "prefork_httpd_sent_bytes_total 123");
 	expect_line(t, "prefork_httpd_reloads_total 3");
 	expect_line(t, "prefork_httpd_reload_failures_total 1");
-	expect_line(t, "prefork_httpd_keepalive_busy_closes_total 6");
 	expect_line(t, "prefork_httpd_head_timeouts_total 4");
-	expect_line(t, "prefork_httpd_parked_connections 2");
+	expect_line(t, "prefork_httpd_idle_evictions_total 7");
+	expect_line(t, "prefork_httpd_connections{state=\"reading\"} 2");
+	expect_line(t, "prefork_httpd_connections{state=\"keepalive\"} 7");
+	expect_line(t, "prefork_httpd_connections{state=\"queued\"} 1");
+	expect_line(t, "prefork_httpd_connections{state=\"active\"} 1");
+	expect_line(t, "prefork_httpd_connections{state=\"closing\"} 1");
 	expect_line(t, "prefork_httpd_generation 4");
 	expect_line(t, "prefork_httpd_draining 0");
 	expect_line(t, "prefork_httpd_start_time_seconds 1700000000");
@@ -142,7 +148,6 @@ Test(metrics, server_counters_and_gauges)
 	expect_line(t, "prefork_httpd_workers{state=\"idle\"} 1");
 	expect_line(t, "prefork_httpd_workers{state=\"writing\"} 1");
 	expect_line(t, "prefork_httpd_workers{state=\"starting\"} 0");
-	expect_line(t, "prefork_httpd_workers{state=\"keepalive\"} 0");
 	expect_line(t, "prefork_httpd_worker_slots 3");
 	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"exit\"} 0");
 	expect_line(t, "prefork_httpd_worker_restarts_total{reason=\"signal\"} 2");

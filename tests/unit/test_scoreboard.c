@@ -224,13 +224,13 @@ Test(scoreboard, count_by_generation_and_state)
 	cr_assert_eq(scoreboard_count(sb, 0, SB_EMPTY), 1);
 
 	sb_set_state(&sb->slots[a], SB_IDLE);
-	sb_set_state(&sb->slots[b], SB_KEEPALIVE);
+	sb_set_state(&sb->slots[b], SB_READING);
 	sb_set_state(&sb->slots[c], SB_IDLE);
 	cr_assert_eq(scoreboard_count(sb, 1, SB_STARTING), 0);
 	cr_assert_eq(scoreboard_count(sb, 1, SB_IDLE), 1);
-	cr_assert_eq(scoreboard_count(sb, 1, SB_KEEPALIVE), 1);
+	cr_assert_eq(scoreboard_count(sb, 1, SB_READING), 1);
 	cr_assert_eq(scoreboard_count(sb, 2, SB_IDLE), 1);
-	cr_assert_eq(scoreboard_count(sb, 2, SB_KEEPALIVE), 0);
+	cr_assert_eq(scoreboard_count(sb, 2, SB_READING), 0);
 
 	sb_set_state(&sb->slots[b], SB_CLOSING);
 	cr_assert_eq(scoreboard_count(sb, 1, SB_CLOSING), 1);

@@ -51,7 +51,10 @@ static void setup(void)
 	sb->slots[1].bytes = 70;
 	sb->slots[1].connections = 1;
 	sb->slots[1].req_start_ms = now_ms() - 1500;
-	slot_fill(2, 99, 1, SB_KEEPALIVE, "::1", "HEAD /x HTTP/1.0");
+	slot_fill(2, 99, 1, SB_CLOSING, "::1", "HEAD /x HTTP/1.0");
+	sb->slots[0].conns = (struct sb_conns){ .open = 3, .reading = 1, .idle = 2 };
+	sb->slots[1].conns = (struct sb_conns){ .open = 4, .idle = 1, .queued = 1,
+						.active = 1, .closing = 1 };
 	cap = status_buffer_size(sb->nslots);
 	buf = malloc(cap + 1);
 	cr_assert_not_null(buf);
@@ -99,29 +102,34 @@ Test(status, text_totals)
 	expect_line(t, "ServerVersion: " PACKAGE_NAME "/" PACKAGE_VERSION);
 	expect_line(t, "Generation: 2");
 	expect_line(t, "Draining: no");
-	expect_line(t, "BusyWorkers: 1");
+	expect_line(t, "BusyWorkers: 2");
 	expect_line(t, "IdleWorkers: 1");
-	expect_line(t, "KeepaliveWorkers: 1");
 	expect_line(t, "StartingWorkers: 0");
+	expect_line(t, "ConnsTotal: 7");
+	expect_line(t, "ConnsReading: 1");
+	expect_line(t, "ConnsKeepAlive: 3");
+	expect_line(t, "ConnsQueued: 1");
+	expect_line(t, "ConnsActive: 1");
+	expect_line(t, "ConnsClosing: 1");
 	expect_line(t, "TotalRequests: 22");
 	expect_line(t, "TotalBytes: 1570");
 	expect_line(t, "Reloads: 1");
 	expect_line(t, "FailedReloads: 2");
 	expect_line(t, "Restarts: 3");
-	expect_line(t, "Scoreboard: _WK.");
+	expect_line(t, "Scoreboard: _WG.");
 }
 
 Test(status, text_rows)
 {
 	char *t = render_text();
-	const char *busy = strstr(t, "\n1 101 2 writing 7 70 1 ");
+	const char *busy = strstr(t, "\n1 101 2 writing 7 70 1 4 ");
 
-	expect_line(t, "Slot PID Gen State Requests Bytes Conns Seconds Client Request");
-	expect_line(t, "0 100 2 idle 5 500 2 - 127.0.0.1 GET / HTTP/1.1");
-	expect_line(t, "2 99 1 keepalive 0 0 0 - ::1 HEAD /x HTTP/1.0");
+	expect_line(t, "Slot PID Gen State Requests Bytes Conns Held Seconds Client Request");
+	expect_line(t, "0 100 2 idle 5 500 2 3 - 127.0.0.1 GET / HTTP/1.1");
+	expect_line(t, "2 99 1 closing 0 0 0 0 - ::1 HEAD /x HTTP/1.0");
 	cr_assert_not_null(busy, "%s", t);
 	/* about 1.5 s in the request; unprintable bytes shown as '?' */
-	double secs = strtod(busy + strlen("\n1 101 2 writing 7 70 1 "), NULL);
+	double secs = strtod(busy + strlen("\n1 101 2 writing 7 70 1 4 "), NULL);
 	cr_expect(secs >= 1.5 && secs < 5.0, "seconds %f", secs);
 	cr_expect(strstr(busy, " 10.1.2.3\"?? GET /a\"b\\c?d? HTTP/1.1\n") != NULL,
 		  "%s", busy);
@@ -166,7 +174,9 @@ Test(status, json_valid_and_complete)
 		"assert d[\"restarts\"] == 3\n"
 		"assert 100 <= d[\"uptime_seconds\"] <= 101\n"
 		"w = d[\"workers\"]\n"
-		"assert (w[\"busy\"], w[\"idle\"], w[\"keepalive\"], w[\"live\"]) == (1, 1, 1, 3), w\n"
+		"assert (w[\"busy\"], w[\"idle\"], w[\"live\"]) == (2, 1, 3), w\n"
+		"c = d[\"connections\"]\n"
+		"assert (c[\"open\"], c[\"reading\"], c[\"keepalive\"], c[\"queued\"], c[\"active\"], c[\"closing\"]) == (7, 1, 3, 1, 1, 1), c\n"
 		"s = d[\"slots\"]\n"
 		"assert [x[\"slot\"] for x in s] == [0, 1, 2]\n"
 		"assert s[0][\"request_seconds\"] is None\n"
@@ -174,7 +184,8 @@ Test(status, json_valid_and_complete)
 		"assert 1.5 <= s[1][\"request_seconds\"] < 5\n"
 		"assert s[1][\"client\"] == \"10.1.2.3\\\"\\x01\\xc3\", s[1]\n"
 		"assert s[1][\"request\"] == \"GET /a\\\"b\\\\c\\td\\xff HTTP/1.1\", s[1]\n"
-		"assert s[2][\"state\"] == \"keepalive\" and s[2][\"generation\"] == 1\n"
+		"assert s[2][\"state\"] == \"closing\" and s[2][\"generation\"] == 1\n"
+		"assert [x[\"held\"] for x in s] == [3, 4, 0], s\n"
 		"assert s[2][\"pid\"] == 99\n"),
 		     0);
 }
@@ -219,9 +230,9 @@ Test(status, counts)
 	status_count(sb, &c);
 	cr_expect_eq(c.live, 3);
 	cr_expect_eq(c.current, 2);
-	cr_expect_eq(c.busy, 1);
+	cr_expect_eq(c.busy, 2);
 	cr_expect_eq(c.state[SB_IDLE], 1);
-	cr_expect_eq(c.state[SB_KEEPALIVE], 1);
+	cr_expect_eq(c.state[SB_CLOSING], 1);
 }
 
 Test(status, wants_json)

@@ -15,6 +15,28 @@
 #include "serve_state.h"
 #include "util.h"
 
+bool serve_keep_alive(struct serve *s)
+{
+	const struct serve_ctx *sx = s->sx;
+	const struct config *cfg = sx->cfg;
+
+	if (!s->req.keep_alive || s->res.close || sx->closing ||
+	    __atomic_load_n(&sx->slot->quit, __ATOMIC_RELAXED))
+		return false;
+	if (cfg->limits.keepalive_requests &&
+	    s->c->requests + 1 >= cfg->limits.keepalive_requests)
+		return false;
+	if (sx->max_requests && sx->requests + 1 >= sx->max_requests)
+		return false; /* end the connection so the worker can be recycled */
+	return true;
+}
+
+bool serve_send(struct serve *s, struct iovec *iov, int cnt, bool more)
+{
+	return conn_send_iov(s->c, iov, cnt, more, s->sx->cfg->timeouts.send_ms,
+			     &s->res.bytes_sent);
+}
+
 struct body_sink {
 	char *p;
 	size_t cap, n;

@@ -6,6 +6,7 @@
 #include "response.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -280,4 +281,19 @@ void response_page(struct response *r, const char *ctype, const char *body,
 	response_header(r, "Content-Type", ctype);
 	response_header(r, "Cache-Control", "no-store");
 	response_body_mem(r, body, n);
+}
+
+/* The Date header, formatted once per second. */
+const char *date_now(void)
+{
+	static char date[HTTP_DATE_LEN + 1];
+	static time_t sec = -1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	if (ts.tv_sec != sec) {
+		sec = ts.tv_sec;
+		http_date_fmt(sec, date);
+	}
+	return date;
 }

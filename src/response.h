@@ -76,6 +76,9 @@ void response_page(struct response *r, const char *ctype, const char *body,
 /* "Not Found" for 404 etc.; "Unknown" for codes it does not know. */
 const char *http_reason(int status);
 
+/* The current Date header value (formatted once per second). */
+const char *date_now(void);
+
 /* The body length announced in Content-Length. */
 uint64_t response_content_length(const struct response *r);
 

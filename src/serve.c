@@ -28,21 +28,6 @@
 #define BUF_SLACK 16384 /* room for body and pipelined bytes after a full head */
 #define HBUF_SIZE 8192
 
-/* The Date header, formatted once per second. */
-const char *date_now(void)
-{
-	static char date[HTTP_DATE_LEN + 1];
-	static time_t sec = -1;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	if (ts.tv_sec != sec) {
-		sec = ts.tv_sec;
-		http_date_fmt(sec, date);
-	}
-	return date;
-}
-
 size_t serve_buffer_size(const struct config *cfg)
 {
 	return (size_t)cfg->limits.header_bytes + BUF_SLACK;
@@ -300,28 +285,6 @@ static void answer_error(struct serve *s)
 }
 
 /* ---- the answer ---- */
-
-bool serve_keep_alive(struct serve *s)
-{
-	const struct serve_ctx *sx = s->sx;
-	const struct config *cfg = sx->cfg;
-
-	if (!s->req.keep_alive || s->res.close || sx->closing ||
-	    __atomic_load_n(&sx->slot->quit, __ATOMIC_RELAXED))
-		return false;
-	if (cfg->limits.keepalive_requests &&
-	    s->c->requests + 1 >= cfg->limits.keepalive_requests)
-		return false;
-	if (sx->max_requests && sx->requests + 1 >= sx->max_requests)
-		return false; /* end the connection so the worker can be recycled */
-	return true;
-}
-
-bool serve_send(struct serve *s, struct iovec *iov, int cnt, bool more)
-{
-	return conn_send_iov(s->c, iov, cnt, more, s->sx->cfg->timeouts.send_ms,
-			     &s->res.bytes_sent);
-}
 
 /* Send the response a handler filled; false when the connection must go. */
 static bool send_response(struct serve *s, bool keep_alive)

@@ -75,7 +75,4 @@ enum serve_outcome serve_request(struct serve_ctx *sx, struct conn *c);
  */
 enum serve_outcome serve_expired(struct serve_ctx *sx, struct conn *c);
 
-/* The current Date header value (formatted once per second). */
-const char *date_now(void);
-
 #endif

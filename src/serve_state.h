@@ -40,16 +40,20 @@ struct serve {
 	char head[HEAD_MAX];
 };
 
-/* Whether the connection stays open after this answer (serve.c). */
+/*
+ * exchange.c below serves serve.c, never the other way round:
+ */
+
+/* Whether the connection stays open after this answer. */
 bool serve_keep_alive(struct serve *s);
 
 /* Write iov to the client under timeouts.send, counted in res.bytes_sent. */
 bool serve_send(struct serve *s, struct iovec *iov, int cnt, bool more);
 
-/* After the handler: read and drop a body it left (exchange.c). */
+/* After the handler: read and drop a body it left. */
 void serve_skip_body(struct serve *s, struct exchange *x);
 
-/* Finish a streamed answer the handler did not end; false: cut (exchange.c). */
+/* Finish a streamed answer the handler did not end; false: cut. */
 bool serve_stream_finish(struct serve *s, struct exchange *x);
 
 #endif

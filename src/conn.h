@@ -33,7 +33,8 @@ struct conn {
 	bool proxy_pending;  /* a PROXY header must come before any request */
 	bool more;           /* the last read filled the space: more may wait */
 	bool expired;        /* its head ran out of time while it waited */
-	bool closing;        /* answered with "Connection: close" */
+	bool closing;        /* every answer closes it (a failed hand-over) */
+	bool handed;         /* given to the master to move; awaiting the answer */
 	unsigned requests;   /* answered on this connection */
 	int64_t accepted_ms;
 	int64_t head_start_ms; /* the head deadline runs from here; 0: none begun */

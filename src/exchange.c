@@ -20,14 +20,12 @@ bool serve_keep_alive(struct serve *s)
 	const struct serve_ctx *sx = s->sx;
 	const struct config *cfg = sx->cfg;
 
-	if (!s->req.keep_alive || s->res.close || sx->closing ||
-	    __atomic_load_n(&sx->slot->quit, __ATOMIC_RELAXED))
+	if (!s->req.keep_alive || s->res.close || sx->closing || s->c->closing ||
+	    __atomic_load_n(&sx->slot->quit, __ATOMIC_RELAXED) == SB_QUIT_CLOSE)
 		return false;
 	if (cfg->limits.keepalive_requests &&
 	    s->c->requests + 1 >= cfg->limits.keepalive_requests)
 		return false;
-	if (sx->max_requests && sx->requests + 1 >= sx->max_requests)
-		return false; /* end the connection so the worker can be recycled */
 	return true;
 }
 

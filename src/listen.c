@@ -293,6 +293,7 @@ static bool inherit_one(struct listener *l, int fd)
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		return false;
 	l->fd = fd;
+	l->inherited = true;
 	return true;
 }
 

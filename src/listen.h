@@ -36,6 +36,7 @@ int listen_addr_parse(const char *spec, struct listen_addr *out,
 struct listener {
 	struct listen_addr addr;
 	int fd;
+	bool inherited; /* from systemd or a previous master, not bound here */
 };
 
 /*

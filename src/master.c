@@ -33,6 +33,7 @@
 
 #include "admin_proc.h"
 #include "control.h"
+#include "handover.h"
 #include "log.h"
 #include "master.h"
 #include "mime.h"
@@ -92,6 +93,8 @@ struct master {
 	bool upgraded;     /* a new master took over the listeners */
 	pid_t recycle_old, recycle_new;
 	int ctl_client; /* the control connection being answered, or -1 */
+	char *relay;    /* a hand-over on its way (HO_MSG_MAX bytes) */
+	struct pollfd *pfd; /* the loop's wait: 2 + one per worker */
 	struct admin_proc admin; /* admin.listen / agent_check responder */
 };
 
@@ -183,6 +186,7 @@ static bool take_inherited(struct master *m, const struct listen_addr *a)
 			continue;
 		m->open[m->nopen].addr = *a;
 		m->open[m->nopen].fd = m->inherited[i].fd;
+		m->open[m->nopen].inherited = true;
 		m->nopen++;
 		m->inherited[i] = m->inherited[--m->ninherited];
 		log_info("using inherited listener %s", a->text);
@@ -223,12 +227,14 @@ static int gen_listeners(struct master *m, struct gen *g,
 			l = &m->open[m->nopen++];
 			l->addr = *a;
 			l->fd = fd;
+			l->inherited = false;
 		} else if (listen(l->fd, cfg->backlog) < 0) {
 			log_errno(LOG_WARN, "listen(%s, backlog %d)", a->text,
 				  cfg->backlog);
 		}
 		g->ls[i].addr = *a;
 		g->ls[i].fd = l->fd;
+		g->ls[i].inherited = l->inherited;
 	}
 	g->nls = cfg->nlisten;
 	return 0;
@@ -369,7 +375,7 @@ static void recycle(struct master *m, int64_t now)
 		struct proc *new = proc_find(&m->procs, m->recycle_new);
 		if (old == NULL || new == NULL || proc_ready(m, new)) {
 			if (old != NULL && !old->retiring) {
-				proc_retire(old, CTL_QUIT, now,
+				proc_retire(old, CTL_RETIRE, now,
 					    m->cur->cfg->timeouts.graceful_ms);
 				m->sb->restart_reasons[SB_R_RECYCLE]++;
 			}
@@ -412,7 +418,7 @@ static void retire_older(struct master *m, int64_t now)
 		if (p->pid == 0 || p->generation == m->cur->id || p->retiring)
 			continue;
 		struct gen *g = gen_by_id(m, p->generation);
-		proc_retire(p, CTL_QUIT, now, g ? g->cfg->timeouts.graceful_ms : 0);
+		proc_retire(p, CTL_RETIRE, now, g ? g->cfg->timeouts.graceful_ms : 0);
 	}
 }
 
@@ -853,15 +859,36 @@ static void begin_stop(struct master *m, int64_t now)
 		 (long long)m->cur->cfg->timeouts.graceful_ms);
 }
 
+/*
+ * drain_delay is over: the workers take in what waits in the backlog, and
+ * every process closes its copies of the listeners at once (the master
+ * too; a worker shuts the sockets down), so a later connection is refused
+ * rather than left waiting.  After an upgrade the successor serves the
+ * same sockets: the workers only retire, and the sockets stay open.
+ */
 static void send_stop(struct master *m, int64_t now)
 {
+	char cmd = m->upgraded ? CTL_QUIT : CTL_DRAIN;
+
 	if (!m->stopping || m->stop_sent || now < m->drain_until)
 		return;
+	/* Sockets from systemd or from a previous master are shared with
+	 * them: closed here, never shut down. */
+	for (size_t i = 0; cmd == CTL_DRAIN && i < m->cur->nls; i++)
+		if (m->cur->ls[i].inherited)
+			cmd = CTL_DRAIN_SHARED;
 	m->stop_sent = true;
 	for (size_t i = 0; i < m->procs.cap; i++)
 		if (m->procs.p[i].pid != 0)
-			proc_retire(&m->procs.p[i], CTL_DRAIN, now,
+			proc_retire(&m->procs.p[i], cmd, now,
 				    m->cur->cfg->timeouts.graceful_ms);
+	if (m->upgraded)
+		return;
+	while (m->nopen > 0)
+		listener_close(&m->open[--m->nopen], true);
+	for (size_t g = 0; g < MAX_GENS; g++)
+		for (size_t i = 0; i < m->gens[g].nls; i++)
+			m->gens[g].ls[i].fd = -1;
 }
 
 static void fast_stop(struct master *m)
@@ -901,7 +928,7 @@ static void resize(struct master *m, int delta, int64_t now)
 		for (size_t i = m->procs.cap; i-- > 0;) {
 			struct proc *p = &m->procs.p[i];
 			if (p->pid != 0 && p->generation == g->id && !p->retiring) {
-				proc_retire(p, CTL_QUIT, now, g->cfg->timeouts.graceful_ms);
+				proc_retire(p, CTL_RETIRE, now, g->cfg->timeouts.graceful_ms);
 				break;
 			}
 		}
@@ -1035,6 +1062,96 @@ static int next_timeout(const struct master *m, int64_t now)
 	return t < 0 ? 0 : (int)t;
 }
 
+/* ---- moving connections between workers (handover.h) ---- */
+
+/* The current generation's worker with the fewest connections, or NULL. */
+static struct proc *handover_target(struct master *m, const struct proc *from)
+{
+	struct proc *best = NULL;
+	uint32_t fewest = UINT32_MAX;
+
+	if (m->stopping || m->workers_stopped)
+		return NULL;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		struct proc *p = &m->procs.p[i];
+		if (p->pid == 0 || p->retiring || p == from ||
+		    p->generation != m->cur->id || !proc_ready(m, p))
+			continue;
+		uint32_t n = __atomic_load_n(&m->sb->slots[p->slot].conns.open,
+					     __ATOMIC_RELAXED);
+		if (n < fewest) {
+			fewest = n;
+			best = p;
+		}
+	}
+	return best;
+}
+
+/*
+ * Whether a connection of listener text can move from generation `from`
+ * to the current one: the listener is still there, and still speaks (or
+ * not) the PROXY protocol.
+ */
+static bool handover_listener_kept(struct master *m, uint32_t from,
+				   const char *text)
+{
+	const struct gen *old = gen_by_id(m, from);
+	int was_proxy = -1;
+
+	for (size_t i = 0; old != NULL && i < old->nls; i++)
+		if (strcmp(old->ls[i].addr.text, text) == 0)
+			was_proxy = old->ls[i].addr.proxy_protocol;
+	for (size_t i = 0; i < m->cur->nls; i++)
+		if (strcmp(m->cur->ls[i].addr.text, text) == 0)
+			return (int)m->cur->ls[i].addr.proxy_protocol == was_proxy;
+	return false;
+}
+
+/*
+ * A retiring worker hands connections over: relay each to a worker of the
+ * current generation and tell the sender whether it went.  Never waits:
+ * a full channel on either side means the hand-over failed, and the
+ * sender serves the connection itself.
+ */
+static void relay_handovers(struct master *m, struct proc *from)
+{
+	for (;;) {
+		struct handover_answer a = { .tag = HO_ANSWER };
+		struct handover h;
+		struct proc *to = NULL;
+		int fds[2];
+		ssize_t n = handover_recv(from->ctl_fd, m->relay, HO_MSG_MAX, fds);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EMSGSIZE)) {
+			/* It is exiting: stop watching, or the wait would never
+			 * sleep again (and ppoll delivers no signal when it
+			 * returns ready descriptors). */
+			from->ctl_closed = true;
+			return;
+		}
+		if (n < 0)
+			return;
+		if ((size_t)n < sizeof(h) || m->relay[0] != HO_CONN) {
+			log_warn("worker %d (pid %d): unexpected control message",
+				 from->slot, (int)from->pid);
+		} else {
+			memcpy(&h, m->relay, sizeof(h));
+			a.id = h.id;
+			if (fds[0] >= 0 && handover_valid(m->relay, (size_t)n) &&
+			    handover_listener_kept(m, from->generation, h.listener))
+				to = handover_target(m, from);
+			a.ok = to != NULL &&
+			       handover_send(to->ctl_fd, m->relay, (size_t)n, fds[0]) == 0;
+			if (handover_send(from->ctl_fd, &a, sizeof(a), -1) < 0)
+				log_errno(LOG_WARN, "send(worker %d hand-over answer)",
+					  (int)from->pid);
+		}
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+}
+
 static void drain_wake_pipe(struct master *m)
 {
 	char buf[256];
@@ -1045,17 +1162,29 @@ static void drain_wake_pipe(struct master *m)
 
 static void master_loop(struct master *m, const sigset_t *waitmask)
 {
+	struct pollfd *pfd = m->pfd;
+
 	for (;;) {
 		int64_t now = now_ms();
 		int timeout = next_timeout(m, now);
-		struct pollfd pfd[2] = {
-			{ .fd = m->wake[0], .events = POLLIN },
-			{ .fd = m->ctl_fd, .events = POLLIN },
-		};
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000L };
+		nfds_t n = 2;
 
-		if (ppoll(pfd, 2, &ts, waitmask) < 0 && errno != EINTR)
+		pfd[0] = (struct pollfd){ .fd = m->wake[0], .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = m->ctl_fd, .events = POLLIN };
+		/* Retiring workers may hand connections over. */
+		for (size_t i = 0; i < m->procs.cap; i++) {
+			const struct proc *p = &m->procs.p[i];
+			pfd[n++] = (struct pollfd){
+				.fd = p->pid != 0 && p->retiring && !p->ctl_closed
+					      ? p->ctl_fd : -1,
+				.events = POLLIN };
+		}
+		if (ppoll(pfd, n, &ts, waitmask) < 0 && errno != EINTR)
 			log_errno(LOG_ERROR, "ppoll");
+		for (size_t i = 0; i < m->procs.cap; i++)
+			if (pfd[2 + i].fd >= 0 && pfd[2 + i].revents)
+				relay_handovers(m, &m->procs.p[i]);
 		if (pfd[0].revents)
 			drain_wake_pipe(m);
 		now = now_ms();
@@ -1175,6 +1304,12 @@ static int master_start(struct master *m, struct config *cfg)
 	m->sb = scoreboard_create(cfg->max_workers);
 	if (m->sb == NULL || proc_table_init(&m->procs, cfg->max_workers) < 0)
 		return -1;
+	m->relay = malloc(HO_MSG_MAX);
+	m->pfd = calloc(m->procs.cap + 2, sizeof(*m->pfd));
+	if (m->relay == NULL || m->pfd == NULL) {
+		log_errno(LOG_ERROR, "malloc(master buffers)");
+		return -1;
+	}
 	m->sb->start_time = (int64_t)time(NULL);
 	if (pipe2(m->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_errno(LOG_ERROR, "pipe2(wake)");

@@ -234,6 +234,13 @@ static void server(struct textbuf *b, const struct scoreboard *sb,
 	counter(b, P "head_timeouts_total",
 		"Request heads not complete within timeouts.header.",
 		st->head_timeouts);
+	counter(b, P "handovers_total",
+		"Connections moved from a retiring worker to one of the current "
+		"generation (reload, recycling).",
+		st->handovers);
+	counter(b, P "handover_failures_total",
+		"Connections a retiring worker could not move and served itself.",
+		st->handover_failures);
 	counter(b, P "idle_evictions_total",
 		"Idle keep-alive connections closed to take a new one while "
 		"every worker held all it may.",

@@ -101,13 +101,15 @@ struct proc *proc_find(struct proc_table *t, pid_t pid)
 
 void proc_retire(struct proc *p, char cmd, int64_t now, int64_t grace_ms)
 {
-	if (p->retiring && cmd != CTL_DRAIN)
-		return;
+	if (p->retiring && cmd != CTL_DRAIN && cmd != CTL_DRAIN_SHARED)
+		return; /* only a full stop overrides a retire */
 	p->retiring = true;
 	p->kill_at_ms = now + grace_ms;
 	/* Seen at once, even by a worker busy with a request: its answer
-	 * then closes the connection. */
-	__atomic_store_n(&p->sbs->quit, 1u, __ATOMIC_RELAXED);
+	 * then closes the connection, unless the connections are to move. */
+	__atomic_store_n(&p->sbs->quit, cmd == CTL_RETIRE ? SB_QUIT_HANDOVER
+							  : SB_QUIT_CLOSE,
+			 __ATOMIC_RELAXED);
 	if (send(p->ctl_fd, &cmd, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	    errno != EPIPE)
 		log_errno(LOG_WARN, "send(worker %d control)", (int)p->pid);

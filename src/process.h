@@ -23,6 +23,7 @@ struct proc {
 	int ctl_fd;         /* master's end of the control socketpair */
 	int64_t started_ms;
 	bool retiring;      /* told to stop */
+	bool ctl_closed;    /* its end of the control channel is closed: it exits */
 	int64_t kill_at_ms; /* retiring: SIGKILL at this time (0: none) */
 	bool watchdog;      /* killed by the watchdog */
 };

@@ -27,6 +27,10 @@ enum sb_state {
 	SB_CLOSING,   /* retiring: finishing the request in hand */
 };
 
+/* sb_slot.quit: how the master told a worker to stop. */
+#define SB_QUIT_CLOSE 1    /* answers close their connections */
+#define SB_QUIT_HANDOVER 2 /* the connections move to another worker */
+
 #define SB_CLIENT_MAX 48
 #define SB_REQUEST_MAX 96
 
@@ -51,6 +55,8 @@ struct sb_stats {
 	uint64_t queue_sum_us;
 	uint64_t head_timeouts;  /* heads not complete within timeouts.header */
 	uint64_t idle_evictions; /* idle connections closed: every worker was full */
+	uint64_t handovers;      /* connections moved to another worker */
+	uint64_t handover_failures; /* ... that could not be: served here */
 };
 
 /* The connections a worker holds, by state (gauges, written by the worker). */
@@ -79,7 +85,8 @@ struct sb_slot {
 	char client[SB_CLIENT_MAX];
 	char request[SB_REQUEST_MAX]; /* "GET /path HTTP/1.1", truncated */
 	uint32_t recycle;       /* the worker asks to be replaced (max_requests) */
-	uint32_t quit;          /* the master told it to stop (the master writes) */
+	uint32_t quit;          /* the master told it to stop (the master writes):
+				   SB_QUIT_CLOSE, or SB_QUIT_HANDOVER */
 	struct sb_conns conns;
 	struct sb_stats stats;
 };

@@ -52,7 +52,6 @@ struct serve_ctx {
 	uint64_t id_base;  /* generated request ids: a random start ... */
 	uint64_t id_seq;   /* ... and a sequence */
 	uint64_t requests;     /* answered by this process */
-	uint64_t max_requests; /* 0: never recycled */
 	bool closing;      /* the worker retires: every answer closes */
 	struct serve *s;   /* the request in hand */
 };

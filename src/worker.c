@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "handover.h"
 #include "log.h"
 #include "module.h"
 #include "util.h"
@@ -62,6 +63,7 @@
 #define LINGER_QUIET_MS 250 /* ... and stops after this long without input */
 #define LINGER_READS 64    /* reads per wake-up while lingering */
 #define FULL_CHECK_MS 100  /* how often a full worker looks at the pool */
+#define HANDOVER_RETRY_MS 5 /* the control channel was full: try again */
 
 static _Noreturn void worker_exit(struct worker *w, int code)
 {
@@ -101,6 +103,10 @@ static void worker_setup(struct worker *w)
 	    modules_worker_init(cfg) < 0)
 		worker_exit(w, 2);
 	bufpool_init(&w->pool, w->sx.bufcap);
+	if ((w->ctlbuf = malloc(HO_MSG_MAX)) == NULL) {
+		log_errno(LOG_ERROR, "malloc(control buffer)");
+		worker_exit(w, 2);
+	}
 	w->pid = getpid();
 	srandom((unsigned)w->pid ^ (unsigned)now_ms());
 	w->sx.sb = w->sb;
@@ -114,7 +120,6 @@ static void worker_setup(struct worker *w)
 			w->max_requests += (uint64_t)random() %
 					   (cfg->max_requests_jitter + 1);
 	}
-	w->sx.max_requests = w->max_requests;
 }
 
 /* ---- connection records ---- */
@@ -357,6 +362,20 @@ static bool proxy_peer_allowed(const struct worker *w, const struct conn *c)
 	return false;
 }
 
+/* Out of the wait, and our copy closed, for good. */
+static void drop_listener(struct worker *w, size_t li)
+{
+	struct listener *l = (struct listener *)(uintptr_t)&w->listeners[li];
+
+	if (l->fd < 0)
+		return;
+	if (w->accepting && epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL) < 0)
+		log_errno(LOG_WARN, "epoll_ctl(DEL %s)", l->addr.text);
+	if (close(l->fd) < 0)
+		log_errno(LOG_WARN, "close(listener %s)", l->addr.text);
+	l->fd = -1;
+}
+
 /* Take a new connection into the set: 0, or -1 when there was none. */
 static int accept_one(struct worker *w, size_t li)
 {
@@ -374,6 +393,11 @@ static int accept_one(struct worker *w, size_t li)
 		case EINTR:
 		case ECONNABORTED:
 		case EPROTO:
+			return -1;
+		case EINVAL: /* shut down by another process: a stop */
+			log_info("listener %s no longer listens; leaving it",
+				 l->addr.text);
+			drop_listener(w, li);
 			return -1;
 		case EMFILE:
 		case ENFILE:
@@ -437,7 +461,7 @@ static void set_accepting(struct worker *w, bool on)
 	for (size_t i = 0; i < w->nlisteners; i++) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
 					  .data.u64 = (i << 3) | EV_LISTENER };
-		if (epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		if (w->listeners[i].fd >= 0 && epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
 			      w->listeners[i].fd, &ev) < 0)
 			log_errno(LOG_WARN, "epoll_ctl(%s %s)", on ? "ADD" : "DEL",
 				  w->listeners[i].addr.text);
@@ -493,31 +517,258 @@ static void full_check(struct worker *w, int64_t now)
 	accept_one(w, (size_t)li);
 }
 
-/* ---- control ---- */
+/* ---- moving connections to another worker ---- */
 
-static void check_ctl(struct worker *w)
+/*
+ * Give c to the master to move (handover.h): out of our wait, our copy of
+ * the socket kept until the answer.  false when it cannot go now (the
+ * channel is full); c is then left as it was.
+ */
+static bool hand_over(struct worker *w, struct conn *c, uint32_t id)
 {
-	for (;;) {
-		int cmd = child_ctl_next(w->ctl_fd);
-		if (cmd < 0)
+	struct handover h = {
+		.tag = HO_CONN, .id = id, .requests = c->requests,
+		.len = (uint32_t)c->len, .accepted_ms = c->accepted_ms,
+		.head_start_ms = c->head_start_ms,
+		.idle_since_ms = c->idle_since_ms, .peer = c->peer,
+		.peerlen = c->peerlen,
+		.flags = c->proxy_pending ? HO_PROXY_PENDING : 0,
+	};
+
+	snprintf(h.listener, sizeof(h.listener), "%s",
+		 w->listeners[c->listener].addr.text);
+	memcpy(w->ctlbuf, &h, sizeof(h));
+	if (c->len > 0)
+		memcpy(w->ctlbuf + sizeof(h), c->buf, c->len);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL) < 0)
+		log_errno(LOG_WARN, "epoll_ctl(DEL client %s)", c->remote);
+	if (handover_send(w->ctl_fd, w->ctlbuf, sizeof(h) + c->len, c->fd) < 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+					  .data.ptr = c };
+		if (errno != EAGAIN)
+			log_errno(LOG_WARN, "sendmsg(hand-over of client %s)",
+				  c->remote);
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+			log_errno(LOG_WARN, "epoll_ctl(client %s)", c->remote);
+		return false;
+	}
+	park_leave(&w->park, &c->node);
+	c->handed = true;
+	w->handed[id] = c;
+	w->nhanded++;
+	return true;
+}
+
+/*
+ * Retiring for a reload or a recycle: hand over what waits in our set
+ * (not what lingers, nor what came back from a failed hand-over), at most
+ * HO_INFLIGHT at a time.
+ */
+static void hand_over_some(struct worker *w)
+{
+	struct conn *pick[HO_INFLIGHT];
+	size_t n = 0;
+
+	w->handover_blocked = false;
+	for (size_t i = 0; i < w->park.nheap && w->nhanded + n < HO_INFLIGHT; i++) {
+		struct conn *c = conn_of(w->park.heap[i]);
+		if (c->node.state != PARK_LINGER && !c->closing)
+			pick[n++] = c;
+	}
+	for (struct park_node *q = w->park.queue.head;
+	     q != NULL && w->nhanded + n < HO_INFLIGHT; q = q->next)
+		if (!conn_of(q)->closing)
+			pick[n++] = conn_of(q);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t id = 0;
+		while (w->handed[id] != NULL)
+			id++;
+		if (!hand_over(w, pick[k], id)) {
+			w->handover_blocked = true;
 			return;
-		if (cmd == 0) { /* the master is gone: finish up and leave */
-			w->stopping = true;
-			w->sx.closing = true;
-			return;
-		}
-		if (cmd == CTL_QUIT || cmd == CTL_DRAIN) {
-			w->stopping = true;
-			w->sx.closing = true; /* from the next answer on */
-			w->draining = w->draining || cmd == CTL_DRAIN;
 		}
 	}
 }
 
 /*
- * Told to stop (once; every answer from then on closes its connection).
- * A full stop first takes in what waits in the backlog, so it is answered
- * rather than reset.  Then the listeners leave the wait, and each idle
+ * The master's answer for a hand-over.  Moved: our copy goes.  Not moved:
+ * the connection is ours again, to close if idle, else to serve with
+ * Connection: close.
+ */
+static void handed_back(struct worker *w, const struct handover_answer *a)
+{
+	struct conn *c = a->id < HO_INFLIGHT ? w->handed[a->id] : NULL;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+
+	if (c == NULL) {
+		log_warn("hand-over answer for an unknown id %u", a->id);
+		return;
+	}
+	w->handed[a->id] = NULL;
+	w->nhanded--;
+	c->handed = false;
+	if (a->ok) {
+		sb_stat_add(&w->slot->stats.handovers, 1);
+		conn_close(w, c);
+		return;
+	}
+	sb_stat_add(&w->slot->stats.handover_failures, 1);
+	c->closing = true;
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+		log_errno(LOG_WARN, "epoll_ctl(client %s)", c->remote);
+		conn_close(w, c);
+		return;
+	}
+	if (c->len == 0 && c->requests > 0 && !c->proxy_pending)
+		conn_close(w, c); /* idle: nothing is lost */
+	else
+		park_queue(&w->park, &c->node); /* its bytes may be a request */
+}
+
+/* A connection another worker handed over: ours now, as it was there. */
+static void adopt(struct worker *w, const char *msg, size_t n, int fd)
+{
+	struct handover h;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET };
+	struct conn *c;
+	size_t li;
+
+	memcpy(&h, msg, sizeof(h));
+	for (li = 0; li < w->nlisteners; li++)
+		if (strcmp(w->listeners[li].addr.text, h.listener) == 0)
+			break;
+	if (li == w->nlisteners || !handover_valid(msg, n) ||
+	    (c = conn_get(w)) == NULL) {
+		log_warn("a connection handed over from %s: refused", h.listener);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->listener = (unsigned)li;
+	c->peer = h.peer;
+	c->peerlen = h.peerlen;
+	c->proxy_pending = (h.flags & HO_PROXY_PENDING) != 0;
+	c->requests = h.requests;
+	c->accepted_ms = h.accepted_ms;
+	c->head_start_ms = h.head_start_ms;
+	c->idle_since_ms = h.idle_since_ms;
+	conn_set_remote(c);
+	if (h.len > 0 && (c->buf = bufpool_get(&w->pool, h.len, &c->cap)) == NULL) {
+		log_errno(LOG_WARN, "client %s handed over: keeping %u bytes",
+			  c->remote, h.len);
+		close(fd);
+		c->buf = (char *)(void *)w->free_conns;
+		w->free_conns = c;
+		return;
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_errno(LOG_ERROR, "epoll_ctl(client %s)", c->remote);
+		bufpool_put(&w->pool, c->buf, c->cap);
+		close(fd);
+		c->buf = (char *)(void *)w->free_conns;
+		w->free_conns = c;
+		return;
+	}
+	w->nconns++;
+	log_debug("client %s (%u requests) handed over from %s", c->remote,
+		  c->requests, h.listener);
+	c->len = h.len;
+	if (c->len > 0) {
+		memcpy(c->buf, msg + sizeof(h), c->len);
+		park_queue(&w->park, &c->node); /* maybe a whole request */
+		return;
+	}
+	wait_for_request(w, c);
+}
+
+/* ---- control ---- */
+
+static void check_ctl(struct worker *w)
+{
+	for (;;) {
+		int fds[2];
+		ssize_t n = handover_recv(w->ctl_fd, w->ctlbuf, HO_MSG_MAX, fds);
+		if (n < 0)
+			return;
+		if (n == 0) { /* the master is gone: finish up and leave */
+			w->stopping = true;
+			w->sx.closing = true;
+			return;
+		}
+		switch (w->ctlbuf[0]) {
+		case HO_CONN:
+			if (fds[0] >= 0) {
+				adopt(w, w->ctlbuf, (size_t)n, fds[0]);
+				fds[0] = -1;
+			}
+			break;
+		case HO_ANSWER:
+			if ((size_t)n == sizeof(struct handover_answer)) {
+				struct handover_answer a;
+				memcpy(&a, w->ctlbuf, sizeof(a));
+				handed_back(w, &a);
+			}
+			break;
+		case CTL_REOPEN:
+			log_adopt(fds[0], fds[1]);
+			fds[0] = fds[1] = -1;
+			break;
+		case CTL_RETIRE:
+			w->stopping = true;
+			w->handing_over = !w->draining;
+			break;
+		case CTL_QUIT:
+		case CTL_DRAIN:
+		case CTL_DRAIN_SHARED:
+			w->stopping = true;
+			w->handing_over = false;
+			w->sx.closing = true; /* from the next answer on */
+			w->draining = w->draining || w->ctlbuf[0] != CTL_QUIT;
+			w->shut_listeners = w->ctlbuf[0] == CTL_DRAIN;
+			break;
+		default:
+			break;
+		}
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+}
+
+/*
+ * A full stop, once the backlog is taken in: every process shuts the
+ * listening sockets down and closes its copies, so a connection that
+ * arrives from now on is refused at once (a balancer tries another
+ * server) instead of waiting for a worker that will never accept it.  One
+ * worker's shutdown(2) is enough, whichever copies others still hold.
+ * Not when connections are still queued (this worker is full, and another
+ * takes them), nor for sockets shared with systemd or another master:
+ * those are only closed.
+ */
+static void shut_listeners(struct worker *w)
+{
+	bool shut = w->shut_listeners && backlog_waiting(w) < 0;
+
+	for (size_t i = 0; i < w->nlisteners; i++) {
+		struct listener *l = (struct listener *)(uintptr_t)&w->listeners[i];
+		if (l->fd < 0)
+			continue;
+		if (shut && shutdown(l->fd, SHUT_RD) < 0 && errno != ENOTCONN &&
+		    errno != EINVAL)
+			log_errno(LOG_WARN, "shutdown(listener %s)", l->addr.text);
+		drop_listener(w, i);
+	}
+}
+
+/*
+ * Told to stop (once; every answer from then on closes its connection,
+ * unless the connections are to move).  A full stop first takes in what
+ * waits in the backlog, so it is answered rather than reset, then shuts
+ * the listening sockets down.  The listeners leave the wait.  Retiring for
+ * a reload or a recycle, the connections then move to the current
+ * generation (hand_over_some, each round).  Otherwise each idle
  * connection gets a last turn: a request that came in is answered (with
  * Connection: close), a silent one is closed.  Heads still arriving are
  * answered as they complete (or get 408 at their deadline).
@@ -532,6 +783,10 @@ static void begin_retire(struct worker *w)
 			break;
 	}
 	set_accepting(w, false);
+	if (w->draining)
+		shut_listeners(w);
+	if (w->handing_over)
+		return;
 	while ((n = park_oldest_idle(&w->park)) != NULL)
 		park_queue(&w->park, n);
 }
@@ -569,6 +824,9 @@ static int wait_timeout(struct worker *w, int64_t now)
 	if (!w->stopping && w->nconns >= w->max_conns &&
 	    (t < 0 || t > FULL_CHECK_MS))
 		t = FULL_CHECK_MS;
+	/* Connections left to hand over when the channel was full. */
+	if (w->handover_blocked && (t < 0 || t > HANDOVER_RETRY_MS))
+		t = HANDOVER_RETRY_MS;
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
@@ -631,6 +889,8 @@ _Noreturn void worker_run(struct worker *w)
 			park_queue(&w->park, &w->requeue->node);
 			w->requeue = NULL;
 		}
+		if (w->handing_over)
+			hand_over_some(w);
 		expire_due(w, now);
 		if (!retiring && w->nconns >= w->max_conns)
 			full_check(w, now);

@@ -27,8 +27,15 @@
 
 /* Commands on the control channel, master -> worker, one byte each. */
 #define CTL_QUIT 'Q'   /* graceful: finish what is in hand, then exit */
-#define CTL_DRAIN 'D'  /* stop: as QUIT, after serving the queued backlog */
+#define CTL_RETIRE 'H' /* as QUIT, handing the connections to the others */
+#define CTL_DRAIN 'D'  /* stop: as QUIT, after serving the queued backlog,
+			  and shut the listening sockets down */
+#define CTL_DRAIN_SHARED 'd' /* as DRAIN, the sockets only closed: they are
+				shared (systemd, a previous master) */
 #define CTL_REOPEN 'R' /* two log descriptors follow as SCM_RIGHTS */
+/* The master's answers and relayed connections: handover.h. */
+
+#define HO_INFLIGHT 32 /* hand-overs awaiting the master's answer */
 
 struct worker {
 	const struct config *cfg;
@@ -44,6 +51,9 @@ struct worker {
 	int epfd;
 	bool stopping;       /* take no new connection, close idle ones */
 	bool draining;       /* before that, accept what waits in the backlog */
+	bool handing_over;   /* retiring: move the connections, don't close them */
+	bool handover_blocked; /* the control channel was full: try again soon */
+	bool shut_listeners;   /* a full stop of sockets of our own */
 	bool accepting;      /* the listeners are in the epoll set */
 	uint64_t max_requests; /* 0: never recycle */
 
@@ -56,6 +66,9 @@ struct worker {
 	struct conn *requeue;    /* served last: back in the queue after the
 				    events that came meanwhile */
 	size_t nconns;           /* open connections */
+	struct conn *handed[HO_INFLIGHT]; /* by hand-over id */
+	size_t nhanded;
+	char *ctlbuf;            /* a message on the control channel */
 	size_t max_conns;        /* limits.connections_per_worker */
 	int64_t full_checked_ms; /* when the pool was last seen all full */
 };

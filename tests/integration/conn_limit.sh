@@ -8,9 +8,10 @@
 #    connection is closed to take it.  With one worker, that is its oldest
 #    idle connection, never one with a request head in progress, and the
 #    others keep working.
-# 2. A reload retires the only worker: a request head that was arriving is
-#    answered when it completes, with Connection: close, and an idle
-#    keep-alive connection is closed at once, not after timeouts.keepalive.
+# 2. A graceful stop retires the only worker: a request head that was
+#    arriving is answered when it completes, with Connection: close, and an
+#    idle keep-alive connection is closed at once, not after
+#    timeouts.keepalive.  (A reload moves them instead: handover.sh.)
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -127,7 +128,7 @@ elif mode == "retire":
     p = socket.create_connection(("127.0.0.1", port), timeout=5)
     p.sendall(GET[:15])
     time.sleep(0.2)
-    print("go", flush=True)  # the script reloads the server now
+    print("go", flush=True)  # the script stops the server now
     sys.stdin.readline()
     t = time.monotonic()
     kc = closed(k, 3.0)
@@ -183,13 +184,13 @@ access_log: {path: "off"}'; then
 	ph_stop TERM
 fi
 
-reload() { kill -HUP "$PH_PID"; }
+stop() { kill -TERM "$PH_PID"; }
 if ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 1
 root: www
 timeouts: {keepalive: 30s, header: 10s}
 access_log: {path: "off"}'; then
-	run retire 2 reload
+	run retire 2 stop
 	ph_stop TERM
 fi
 finish

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # cgi.sh -- CGI/1.1: every meta-variable (shell and Python scripts), a
 # 1 MiB POST body streamed to the script, Status and Location headers,
-# 502 for crashes, garbage and silence, 504 after cgi.timeout with the
-# script's process group killed and no zombie left, stderr in the error
-# log, the httpoxy header dropped, 403/404 for what is not a script.
+# 502 for crashes, garbage, a control byte in a header value and silence,
+# 504 after cgi.timeout with the script's process group killed and no
+# zombie left, stderr in the error log, the httpoxy header dropped,
+# 403/404 for what is not a script.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -113,7 +114,7 @@ check "local Location gives 302 (got $CODE)" test "$CODE" = 302
 check "local Location passed through" test "$(header Location)" = /elsewhere/
 
 # --- failures ---------------------------------------------------------------
-for s in crash garbage noheaders silent; do
+for s in crash garbage noheaders silent ctlvalue; do
 	fetch "$PH_URL/cgi-bin/$s.sh"
 	check "$s.sh gives 502 (got $CODE)" test "$CODE" = 502
 done

@@ -1155,8 +1155,9 @@ static void set_redirect_status(struct ctx *c, const struct key *k,
 
 /*
  * redirect.to becomes a Location header: one line of at most
- * REDIRECT_TO_MAX bytes, without control bytes (CR or LF would end the
- * header early and let the text after them be read as more of the head).
+ * REDIRECT_TO_MAX bytes, without control bytes.  Checked here so that -t
+ * tells, rather than every request to the route failing (a line break
+ * makes the response layer answer 500) or clients getting the bytes.
  */
 static void set_redirect_to(struct ctx *c, const struct key *k,
 			    const char *kp, yaml_node_t *v, void *base)

@@ -652,9 +652,9 @@ Test(config, route_validation)
 }
 
 /*
- * redirect.to becomes a Location header: a control byte (CR and LF would
- * end the header and start another) or more than REDIRECT_TO_MAX bytes is
- * refused with the position of the value.
+ * redirect.to becomes a Location header: a control byte (CR, LF, a tab,
+ * ESC, DEL) or more than REDIRECT_TO_MAX bytes is refused with the
+ * position of the value.
  */
 Test(config, redirect_to_refused)
 {

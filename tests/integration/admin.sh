@@ -4,9 +4,10 @@
 # downloads, /readyz turns 503 when connections wait for a worker, the
 # agent line follows the idle share, clients that stall on the admin
 # listener do not delay /healthz or the agent line, and both say
-# "draining" during a graceful stop (drain_delay 2s) while /healthz still
-# says the process is alive.  After a reload it serves the new configuration; the master
-# replaces a killed admin process.
+# "draining" during a graceful stop (drain_delay 5s, room for the checks
+# made meanwhile on a loaded machine) while /healthz still says the
+# process is alive.  After a reload it serves the new configuration; the
+# master replaces a killed admin process.
 # The helpers below are called through check and wait_for.
 # shellcheck disable=SC2317
 # shellcheck source=tests/integration/lib.sh
@@ -26,7 +27,7 @@ root: www
 access_log: {path: \"off\"}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
-timeouts: {drain_delay: 2s, graceful: 10s}
+timeouts: {drain_delay: 5s, graceful: 10s}
 admin: {listen: 127.0.0.1:$ADMIN_PORT}
 agent_check: 127.0.0.1:$AGENT_PORT
 status: {path: /server-status, allow: [127.0.0.1/32]}

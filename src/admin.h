@@ -14,8 +14,10 @@
  * The master forks it when admin.listen or agent_check is configured,
  * after opening both listening sockets itself (before dropping privileges;
  * -1 for one that is not configured), and gives it one end of a control
- * socketpair.  It serves one connection at a time with a 2 s deadline per
- * connection:
+ * socketpair.  It serves up to ADMIN_CONNS_MAX (admin_conn.h) connections
+ * at the same time, each within 2 s of its acceptance (then it is closed),
+ * so that a slow or silent client never delays another's answer; when
+ * that many are open, a new connection takes the place of the oldest:
  *
  *   GET /healthz        200 "ok": the process (and so the master) is alive
  *   GET /readyz         503 "draining" from the start of a graceful stop;

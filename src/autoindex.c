@@ -261,8 +261,17 @@ static void put_entry(const struct entry *e)
 	put(meta, false);
 }
 
-static void build_page(const struct exchange *x)
+/*
+ * Build the page; returns the number of entries listed.  An entry goes in
+ * whole or not at all: when one does not fit, the page is rolled back to
+ * the end of the entry before it, so that the cut falls between table rows
+ * and every tag is closed.
+ */
+static size_t build_page(const struct exchange *x)
 {
+	char note[128];
+	size_t shown = 0;
+
 	page.len = 0;
 	page.full = false;
 	put("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ",
@@ -275,24 +284,37 @@ static void build_page(const struct exchange *x)
 	if (!(x->path_len == 1 && x->route == NULL))
 		put("<tr><td><a href=\"../\">../</a></td><td>-</td><td></td></tr>\n",
 		    false);
-	for (size_t i = 0; i < nentries && !page.full; i++)
+	for (size_t i = 0; i < nentries && !page.full; i++) {
+		size_t mark = page.len;
 		put_entry(&entries[i]);
+		if (page.full)
+			page.len = mark;
+		else
+			shown++;
+	}
 	put("</table>\n", true);
-	if (page.full)
-		put("<p>This listing is too long and was cut short.</p>\n", true);
+	if (page.full) {
+		snprintf(note, sizeof note, "<p>This listing was truncated: "
+			 "%zu of %zu entries shown.</p>\n", shown, nentries);
+		put(note, true);
+	}
 	put("</body></html>\n", true);
+	return shown;
 }
 
 void autoindex_serve(struct exchange *x, int dirfd)
 {
+	size_t shown;
+
 	if (read_entries(x, dirfd) < 0) {
 		response_error(x->res, 500);
 		return;
 	}
-	build_page(x);
+	shown = build_page(x);
 	if (page.full)
-		log_warn("autoindex: listing of %.*s cut at %d bytes",
-			 (int)x->path_len, x->path, AUTOINDEX_MAX);
+		log_warn("autoindex: listing of %.*s truncated at %d bytes: "
+			 "%zu of %zu entries shown", (int)x->path_len, x->path,
+			 AUTOINDEX_MAX, shown, nentries);
 	if (page.p == NULL) {
 		response_error(x->res, 500);
 		return;

@@ -19,7 +19,8 @@ bool autoindex_enabled(const struct exchange *x);
  * names sorted bytewise, HTML-escaped, %-encoded in the links; sizes and
  * modification times (UTC); dotfiles only with serve_dotfiles.  The page
  * is built in a per-process buffer of at most AUTOINDEX_MAX bytes; a
- * longer listing is cut with a note saying so.
+ * longer listing is cut between two entries (never inside one: the page
+ * stays well-formed) and ends with a note saying how many were shown.
  */
 void autoindex_serve(struct exchange *x, int dirfd);
 

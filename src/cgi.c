@@ -16,8 +16,10 @@
  * request body into stdin, stdout into the response, stderr into the error
  * log (one warning per line, prefixed with the script name).  When the
  * script has not finished within cgi.timeout its whole process group is
- * killed: 504 when nothing was sent yet, a closed connection otherwise.
- * The child is always reaped.
+ * killed: 504 when nothing was sent yet; once the head is sent, the
+ * connection is closed without ending the body, and the request is
+ * recorded as 504 (access log, metrics) though the client saw the
+ * script's status.  The child is always reaped.
  *
  * Responses: "Status:" sets the status; a Location without Status gives
  * 302, for a local path ("/x") as for an absolute URL -- there is no
@@ -68,6 +70,7 @@ struct cgi_run {
 	int64_t deadline;
 	bool body_eof;     /* the whole request body went to the script */
 	bool head_done;    /* the response head is decided (and sent) */
+	bool body_done;    /* stdout ended and the body was ended properly */
 	bool no_body;      /* 204/304: body bytes are dropped */
 	bool stop;         /* answer decided, or client gone: stop moving bytes */
 	int64_t remaining; /* body bytes still allowed by Content-Length, or -1 */
@@ -472,13 +475,46 @@ static void kill_group(struct cgi_run *r)
 /* Stop: the answer is status (when nothing was sent) and the script goes. */
 static void give_up(struct cgi_run *r, int status, const char *why)
 {
-	log_warn("cgi %s: %s%s", r->name, why,
-		 r->head_done ? "; closing the connection" :
-		 status == 504 ? "; answering 504" : "; answering 502");
+	if (r->head_done)
+		log_warn("cgi %s: %s; closing the connection", r->name, why);
+	else
+		log_warn("cgi %s: %s; answering %d", r->name, why, status);
 	if (!r->head_done)
 		response_error(r->x->res, status);
 	else
 		exchange_abort(r->x);
+	kill_group(r);
+	r->stop = true;
+}
+
+/*
+ * cgi.timeout has passed.  Before the head: 504.  After it: the answer
+ * cannot be completed, so the body is cut (the connection closes without
+ * its end) and the request recorded as 504, so that the access log does
+ * not show a success.  After the whole body: only the process is left
+ * (it holds stderr open), and the answer stands.
+ */
+static void timed_out(struct cgi_run *r)
+{
+	struct response *res = r->x->res;
+	long long ms = (long long)r->x->route->cgi.timeout_ms;
+
+	if (r->body_done) {
+		log_warn("cgi %s (%s): still running %lld ms after its start "
+			 "(cgi.timeout), after its answer; killing it", r->name,
+			 script.file, ms);
+	} else if (!r->head_done) {
+		log_warn("cgi %s (%s): timed out after %lld ms (cgi.timeout) "
+			 "before its response headers; answering 504", r->name,
+			 script.file, ms);
+		response_error(res, 504);
+	} else {
+		log_warn("cgi %s (%s): timed out after %lld ms (cgi.timeout) "
+			 "after its response head; body cut, connection closed, "
+			 "logged as 504", r->name, script.file, ms);
+		exchange_abort(r->x);
+		res->status = 504; /* the head is out: for the log and metrics */
+	}
 	kill_group(r);
 	r->stop = true;
 }
@@ -632,6 +668,8 @@ static void read_stdout(struct cgi_run *r)
 		close_fd(&r->out);
 		if (exchange_end(r->x) < 0)
 			client_gone(r);
+		else
+			r->body_done = true;
 		return;
 	}
 	send_body(r, out_buf, (size_t)n);
@@ -693,7 +731,7 @@ static bool pump_once(struct cgi_run *r)
 		return false;
 	ms = wait_ms(r);
 	if (ms == 0) {
-		give_up(r, 504, "no answer within cgi.timeout");
+		timed_out(r);
 		return false;
 	}
 	if (r->in >= 0 && r->in_off < r->in_len)

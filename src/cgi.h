@@ -36,8 +36,9 @@ struct cgi_head {
  * Parse the header block at the start of buf (lines end in LF or CRLF, a
  * blank line ends the block).  Returns the bytes the block takes, blank
  * line included; 0 when the blank line has not arrived yet; -1 when the
- * block is malformed: a line that is not "name: value", a bad Status or
- * Content-Length, too many fields, or no field at all.  Fields the server
+ * block is malformed: a line that is not "name: value", a value with a
+ * control byte other than HTAB (NUL, CR, VT, ESC, DEL, ...), a bad Status
+ * or Content-Length, too many fields, or no field at all.  Fields the server
  * sets itself (Connection, Date, Server, Transfer-Encoding, ...) are
  * dropped.  Spans point into buf.
  */

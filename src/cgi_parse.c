@@ -67,6 +67,21 @@ static int64_t parse_length(const char *v, size_t n)
 	return len;
 }
 
+/*
+ * A field value may hold visible characters, SP, HTAB and obs-text (RFC 9110
+ * section 5.5): no other control byte (NUL, CR, VT, ESC, DEL, ...), which
+ * a client could take for the end of the field or a terminal escape.
+ */
+static bool value_ok(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* One "name: value" line (without its end); 0 or -1. */
 static int parse_field(const char *p, size_t n, struct cgi_head *h)
 {
@@ -86,7 +101,7 @@ static int parse_field(const char *p, size_t n, struct cgi_head *h)
 		v++, vlen--;
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
-	if (memchr(v, '\0', vlen) || memchr(v, '\r', vlen))
+	if (!value_ok(v, vlen))
 		return -1;
 	if (span_is(p, nlen, "Status"))
 		return (h->status = parse_status(v, vlen)) < 0 ? -1 : 0;

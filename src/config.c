@@ -1174,6 +1174,43 @@ static void set_redirect_status(struct ctx *c, const struct key *k,
 		((struct route_b *)base)->r.redirect.status = (int)n;
 }
 
+/*
+ * redirect.to becomes a Location header: one line of at most
+ * REDIRECT_TO_MAX bytes, without control bytes.  Checked here so that -t
+ * tells, rather than every request to the route failing (a line break
+ * makes the response layer answer 500) or clients getting the bytes.
+ */
+static void set_redirect_to(struct ctx *c, const struct key *k,
+			    const char *kp, yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a URL or a path");
+	size_t n;
+
+	(void)k;
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	if (n == 0) {
+		err_want(c, kp, v, "a non-empty URL or path");
+		return;
+	}
+	if (n > REDIRECT_TO_MAX) {
+		err_node(c, v, "%s: %zu bytes long; at most %d are allowed", kp,
+			 n, REDIRECT_TO_MAX);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			err_node(c, v, "%s: control byte 0x%02x at offset %zu; "
+				 "a Location is one line of visible characters",
+				 kp, ch, i);
+			return;
+		}
+	}
+	((struct route_b *)base)->r.redirect.to = c_strdup(c, s);
+}
+
 static void set_body(struct ctx *c, const struct key *k, const char *kp,
 		     yaml_node_t *v, void *base)
 {
@@ -1206,7 +1243,7 @@ static const struct key module_keys[] = {
 };
 
 static const struct key redirect_keys[] = {
-	{ .name = "to", .set = set_str, .off = RB(redirect.to), .min = 1 },
+	{ .name = "to", .set = set_redirect_to },
 	{ .name = "status", .set = set_redirect_status, .min = 301, .max = 308 },
 };
 

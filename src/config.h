@@ -42,6 +42,11 @@ enum route_kind {
 	ROUTE_RETURN,
 };
 
+/* The longest redirect.to accepted: a Location header has to fit in the
+ * worker's response header buffer along with the query string and the
+ * route's headers. */
+#define REDIRECT_TO_MAX 4096
+
 struct route {
 	const char *prefix;
 	size_t prefix_len;
@@ -62,7 +67,7 @@ struct route {
 		size_t noptions;
 	} module;
 	struct {
-		const char *to;
+		const char *to; /* one line, at most REDIRECT_TO_MAX bytes */
 		int status; /* 301, 302, 307, 308 */
 	} redirect;
 	struct {

@@ -5,12 +5,16 @@
 
 #include "handler.h"
 
+/* Room for a query string after the longest target (REDIRECT_TO_MAX);
+ * a longer one is answered 414. */
+#define REDIRECT_QUERY_MAX 2048
+
 /* Location: the route's target, with the request's query string kept. */
 void redirect_serve(struct exchange *x)
 {
 	const struct route *rt = x->route;
 	const struct span *q = &x->req->query;
-	char loc[4096];
+	char loc[REDIRECT_TO_MAX + 1 + REDIRECT_QUERY_MAX];
 	size_t n = strlen(rt->redirect.to);
 
 	if (n + 1 + q->len >= sizeof(loc)) {

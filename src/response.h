@@ -15,6 +15,10 @@
 #include <sys/types.h>
 
 struct response {
+	/* The status answered.  Once a streamed head is sent (head_sent) the
+	 * head no longer changes, and status is only the status of record
+	 * (access log, metrics): a handler that cannot complete its answer
+	 * sets it to what happened, e.g. CGI's 504 at its timeout. */
 	int status;
 	bool close;     /* answer with "Connection: close" and close after */
 	bool head_only; /* HEAD: send the head, never the body */

@@ -2,10 +2,12 @@
 # admin.sh -- the admin listener and the agent-check responder, served by
 # their own process: they answer while both workers are busy with slow
 # downloads, /readyz turns 503 when connections wait for a worker, the
-# agent line follows the idle share, and both say "draining" during a
-# graceful stop (drain_delay 2s) while /healthz still says the process is
-# alive.  After a reload it serves the new configuration; the master
-# replaces a killed admin process.
+# agent line follows the idle share, clients that stall on the admin
+# listener do not delay /healthz or the agent line, and both say
+# "draining" during a graceful stop (drain_delay 5s, room for the checks
+# made meanwhile on a loaded machine) while /healthz still says the
+# process is alive.  After a reload it serves the new configuration; the
+# master replaces a killed admin process.
 # The helpers below are called through check and wait_for.
 # shellcheck disable=SC2317
 # shellcheck source=tests/integration/lib.sh
@@ -25,7 +27,7 @@ root: www
 access_log: {path: \"off\"}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
-timeouts: {drain_delay: 2s, graceful: 10s}
+timeouts: {drain_delay: 5s, graceful: 10s}
 admin: {listen: 127.0.0.1:$ADMIN_PORT}
 agent_check: 127.0.0.1:$AGENT_PORT
 status: {path: /server-status, allow: [127.0.0.1/32]}
@@ -81,6 +83,45 @@ check "admin: /metrics (got $code)" test "$code" = 200
 check "admin: metrics are valid" python3 "$(dirname "$0")/promcheck.py" check "$PH_DIR/admin.prom"
 code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN/" || true)
 check "admin: / is 404 (got $code)" test "$code" = 404
+
+# --- stalled clients do not delay a health check ---------------------------
+# Five connections to the admin listener that send one byte and stall (and
+# two to the agent port that send nothing), then /healthz and the agent
+# line on new connections: each must come back at once, well under the 2 s
+# that a stalled connection may take, not after it.
+stalled_probe() {
+	python3 - "$ADMIN_PORT" "$AGENT_PORT" <<'PY'
+import socket, sys, time
+from phclient import connect, read_until_eof
+admin, agent = int(sys.argv[1]), int(sys.argv[2])
+stalled = []
+for _ in range(5):
+    s = connect(admin)
+    s.sendall(b"G")
+    stalled.append(s)
+stalled += [connect(agent) for _ in range(2)]
+time.sleep(0.3)  # accepted by now, each holding a partial request
+t0 = time.monotonic()
+s = connect(admin)
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+resp, eof, _ = read_until_eof(s, 5)
+health_ms = (time.monotonic() - t0) * 1000
+t0 = time.monotonic()
+line, _, _ = read_until_eof(connect(agent), 5)
+agent_ms = (time.monotonic() - t0) * 1000
+ok = resp.startswith(b"HTTP/1.1 200 ") and resp.endswith(b"\r\n\r\nok\n") and eof
+print("healthz=%s %.0f ms, agent=%r %.0f ms" % (
+    "200" if ok else repr(resp[:40]), health_ms, line.decode(errors="replace"),
+    agent_ms))
+for x in stalled:
+    x.close()
+sys.exit(0 if ok and health_ms < 1000 and line.startswith(b"up ")
+         and agent_ms < 1000 else 1)
+PY
+}
+out=$(stalled_probe) && rc=0 || rc=$?
+check "with 5 stalled admin connections, /healthz and the agent line answer in < 1 s ($out)" \
+	test "$rc" = 0
 
 # --- both workers busy with slow downloads ----------------------------------
 downloads=()

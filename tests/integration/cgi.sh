@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # cgi.sh -- CGI/1.1: every meta-variable (shell and Python scripts), a
 # 1 MiB POST body streamed to the script, Status and Location headers,
-# 502 for crashes, garbage and silence, 504 after cgi.timeout with the
-# script's process group killed and no zombie left, stderr in the error
-# log, the httpoxy header dropped, 403/404 for what is not a script.
+# 502 for crashes, garbage, a control byte in a header value and silence,
+# 504 after cgi.timeout with the script's process group killed and no
+# zombie left; a script that stalls after its head: the connection is
+# closed with the body cut, the error log says so and the access log says
+# 504; stderr in the error log, the httpoxy header dropped, 403/404 for
+# what is not a script.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -16,13 +19,15 @@ chmod 644 "$PH_DIR/cgi-bin/noexec.sh"
 ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 2
 root: www
-access_log: {path: "off"}
+access_log: {path: access.log, format: json}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
 routes:
   - prefix: /cgi-bin/
     cgi: {dir: cgi-bin, timeout: 2s}
-    headers: {X-Route: cgi}' || finish
+    headers: {X-Route: cgi}
+  - prefix: /quick-bin/
+    cgi: {dir: cgi-bin, timeout: 1s}' || finish
 
 n=0
 # fetch [CURL_ARG...] URL: into $PH_DIR/r$n.{h,b}; sets H, B, CODE.
@@ -113,7 +118,7 @@ check "local Location gives 302 (got $CODE)" test "$CODE" = 302
 check "local Location passed through" test "$(header Location)" = /elsewhere/
 
 # --- failures ---------------------------------------------------------------
-for s in crash garbage noheaders silent; do
+for s in crash garbage noheaders silent ctlvalue; do
 	fetch "$PH_URL/cgi-bin/$s.sh"
 	check "$s.sh gives 502 (got $CODE)" test "$CODE" = 502
 done
@@ -147,6 +152,101 @@ check "504 after cgi.timeout, not much later ($ms ms)" \
 sleep 0.3
 check "the script's own child (sleep 37) was killed too" \
 	bash -c '! pgrep -f "^sleep 37$" >/dev/null'
+
+# --- a timeout after the head was sent ---------------------------------------
+# stall.sh sends its headers (and with ?body, some body), then sleeps past
+# the 1 s timeout of /quick-bin/.  The client must see the connection close
+# without the end of the body (no final chunk), the error log must name the
+# timeout and the script, and the access log must say 504, not 200.
+
+# stalled QUERY ID: GET /quick-bin/stall.sh?QUERY over HTTP/1.1 with
+# X-Request-Id ID; the bytes received go to $PH_DIR/stall-ID.out and
+# "EOF SECONDS" (EOF: 1 when the server closed) is printed.
+stalled() {
+	python3 - "$PH_PORT" "$1" "$2" "$PH_DIR/stall-$2.out" <<'PY'
+import sys
+from phclient import connect, read_until_eof
+port, query, rid, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = connect(port)
+s.sendall(("GET /quick-bin/stall.sh?%s HTTP/1.1\r\nHost: x\r\n"
+           "X-Request-Id: %s\r\n\r\n" % (query, rid)).encode())
+data, eof, secs = read_until_eof(s, 6)
+open(out, "wb").write(data)
+print(int(eof), "%.1f" % secs)
+PY
+}
+# logged_status ID: the status of the access-log line with request_id ID
+# (waiting up to 3 s for it), or "none".
+logged_status() {
+	local st
+	for _ in $(seq 30); do
+		st=$(python3 - "$PH_DIR/access.log" "$1" <<'PY'
+import json, sys
+try:
+    for line in open(sys.argv[1]):
+        e = json.loads(line)
+        if e.get("request_id") == sys.argv[2]:
+            print(e["status"], e["bytes"])
+            break
+except FileNotFoundError:
+    pass
+PY
+)
+		if [ -n "$st" ]; then
+			echo "$st"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo none
+}
+# no_final_chunk FILE: the chunked body was not ended ("0\r\n\r\n").
+no_final_chunk() {
+	python3 -c 'import sys; sys.exit(b"\r\n0\r\n\r\n" in open(sys.argv[1], "rb").read())' "$1"
+}
+
+read -r eof secs < <(stalled head stall-head)
+check "stall after the head: the server closes the connection (eof $eof after ${secs}s)" \
+	test "$eof" = 1
+check "... after the 1 s timeout, not before (${secs}s)" \
+	python3 -c "import sys; sys.exit(not 0.8 <= $secs < 4)"
+check "... and the body is not ended" no_final_chunk "$PH_DIR/stall-stall-head.out"
+got=$(logged_status stall-head)
+check "... the access log says 504 (got '$got')" test "${got% *}" = 504
+
+read -r eof secs < <(stalled body stall-body)
+out=$PH_DIR/stall-stall-body.out
+check "stall after some body: the server closes the connection (eof $eof after ${secs}s)" \
+	test "$eof" = 1
+check "... the client saw the script's 200 head" grep -q $'^HTTP/1.1 200 OK\r$' "$out"
+check "... and the start of the body" grep -q 'partial body' "$out"
+check "... but not its end" no_final_chunk "$out"
+got=$(logged_status stall-body)
+check "... the access log says 504, with the bytes sent (got '$got')" \
+	bash -c '[[ "$1" =~ ^504\ [1-9][0-9]*$ ]]' _ "$got"
+sleep 0.3
+check "the error log names the timeout, the script and the 504" \
+	grep -q "cgi /quick-bin/stall.sh ($PH_DIR/cgi-bin/stall.sh): timed out after 1000 ms (cgi.timeout) after its response head; body cut, connection closed, logged as 504" \
+	"$PH_DIR/stderr.log"
+check "the stalled script's child (sleep 39) was killed" \
+	bash -c '! pgrep -f "^sleep 39$" >/dev/null'
+
+# A script that answers in full, then lingers past its timeout holding
+# stderr: the answer stands (200 in the access log, the connection kept for
+# the next request), and the script is killed.
+w=' %{http_code} %{num_connects}\n'
+out=$(curl -s -m 10 -w "$w" -H 'X-Request-Id: linger' "$PH_URL/quick-bin/linger.sh" \
+	--next -s -m 10 -w "$w" "$PH_URL/cgi-bin/status404.sh" | tr '\n' ' ')
+check "lingering script: its answer, then the next request on the same connection (got '$out')" \
+	test "$out" = "done  200 1 no such thing  404 0 "
+got=$(logged_status linger)
+check "... the access log says 200 (got '$got')" test "${got% *}" = 200
+sleep 0.3
+check "... the error log says it was killed after its answer" \
+	grep -q "cgi /quick-bin/linger.sh ($PH_DIR/cgi-bin/linger.sh): still running 1000 ms after its start (cgi.timeout), after its answer; killing it" \
+	"$PH_DIR/stderr.log"
+check "... and its child (sleep 38) was killed" \
+	bash -c '! pgrep -f "^sleep 38$" >/dev/null'
 
 # No zombie among the workers' children.
 zombies() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # configtest.sh -- the command line: -t on good and bad files (every error
-# as FILE:LINE:COLUMN: message), -V, -h, an unknown option, and starting
-# with a bad file.
+# as FILE:LINE:COLUMN: message; a redirect.to with a line break or over
+# 4096 bytes), -V, -h, an unknown option, and starting with a bad file.
 # shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +71,20 @@ show
 check "-t on a YAML syntax error exits 1 (got $RC)" test "$RC" = 1
 check "the syntax error is FILE:LINE:COL: message" \
 	grep -q "^$PH_DIR/syntax.yaml:[0-9][0-9]*:[0-9][0-9]*: ." "$err"
+
+# redirect.to ends up in a Location header: a line break, or more than
+# 4096 bytes, is refused by -t.
+redir=$PH_DIR/redirect.yaml
+long=$(head -c 5000 /dev/zero | tr '\0' a)
+printf 'listen: [127.0.0.1:1]\nroot: www\nroutes:\n  - prefix: /a/\n    redirect: {to: "/x\\r\\nSet-Cookie: y=1"}\n  - prefix: /b/\n    redirect: {to: /%s}\n' \
+	"$long" >"$redir"
+run -t -c "$redir"
+show | cut -c 1-200
+check "-t on a redirect.to with CR LF or 5001 bytes exits 1 (got $RC)" test "$RC" = 1
+check "the line break is reported at $redir:5:20" \
+	grep -q "^$redir:5:20: routes\[0\]\.redirect\.to: control byte 0x0d" "$err"
+check "the length is reported at $redir:7:20" \
+	grep -q "^$redir:7:20: routes\[1\]\.redirect\.to: 5001 bytes long; at most 4096" "$err"
 
 # A file that does not exist.
 run -t -c "$PH_DIR/no-such.yaml"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # routes.sh -- route selection (longest prefix first, fixed paths before
 # routes, the top-level root without a match), redirect with the query
-# kept, return with and without a body, per-route headers.
+# kept (also for the longest redirect.to, 4096 bytes), return with and
+# without a body, per-route headers.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +11,8 @@ mkdir -p "$PH_DIR/public/deep" "$PH_DIR/www/other"
 echo "public file" >"$PH_DIR/public/file.txt"
 echo "deep file" >"$PH_DIR/public/deep/file.txt"
 echo "top file" >"$PH_DIR/www/other/file.txt"
+# A redirect.to of exactly 4096 bytes, the longest accepted.
+long_to=/$(head -c 4095 /dev/zero | tr '\0' a)
 
 ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 2
@@ -33,7 +36,9 @@ routes:
     return: {status: 200, body: "User-agent: *\nDisallow:\n"}
     headers: {X-Route: robots}
   - prefix: /gone
-    return: {status: 204}' || finish
+    return: {status: 204}
+  - prefix: /long
+    redirect: {to: '"$long_to"'}' || finish
 
 n=0
 fetch() {
@@ -79,6 +84,11 @@ fetch "$PH_URL/temp?z=9"
 check "redirect 307 (got $CODE)" test "$CODE" = 307
 check "redirect: query appended with &" \
 	test "$(header Location)" = "/target?fixed=1&z=9"
+
+fetch "$PH_URL/long?q=1"
+check "redirect.to of 4096 bytes: 302 (got $CODE)" test "$CODE" = 302
+check "redirect.to of 4096 bytes: the whole Location, query kept" \
+	test "$(header Location)" = "$long_to?q=1"
 
 fetch "$PH_URL/robots.txt"
 check "return: 200 (got $CODE)" test "$CODE" = 200

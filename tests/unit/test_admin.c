@@ -2,7 +2,9 @@
  * test_admin.c -- the admin process, run for real: forked with a
  * scoreboard, its two listeners and a control channel, then asked over TCP
  * for /healthz, /readyz, the status page, the metrics and the agent line
- * while the test changes the scoreboard under it.
+ * while the test changes the scoreboard under it; and with clients that
+ * stall: served concurrently, closed at their deadline, the oldest closed
+ * when the connection table is full.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "admin_conn.h"
 #include "util.h"
 
 static struct scoreboard *sb;
@@ -279,16 +282,113 @@ Test(admin, errors)
 	expect_status(exchange_with(http_port, "GARBAGE\r\n\r\n"), "400");
 }
 
-Test(admin, slow_client_does_not_block_for_long)
+/* Connect and send the first bytes of a request, then stall. */
+static int stalled(int port, const char *start)
 {
-	int idle = connect_to(http_port); /* sends nothing */
-	int64_t t0 = now_ms();
-	char *r = get("/healthz");
+	int fd = connect_to(port);
 
-	/* answered after the silent client's 2 s deadline at most */
+	if (start)
+		cr_assert_eq(send(fd, start, strlen(start), MSG_NOSIGNAL),
+			     (ssize_t)strlen(start));
+	return fd;
+}
+
+/* Wait up to ms for fd to be closed by the server: the milliseconds it
+ * took, or -1 if it is still open.  No answer bytes are expected. */
+static int64_t closed_within(int fd, int ms)
+{
+	int64_t t0 = now_ms();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, ms) == 0)
+		return -1;
+	cr_expect_leq(recv(fd, &c, 1, MSG_DONTWAIT), 0, "no answer expected");
+	return now_ms() - t0;
+}
+
+Test(admin, stalled_clients_do_not_delay_others)
+{
+	int fds[7];
+	int64_t t0, health_ms, agent_ms;
+	char *r;
+
+	for (int i = 0; i < 5; i++)
+		fds[i] = stalled(http_port, "G"); /* one byte each */
+	fds[5] = stalled(http_port, NULL);     /* nothing at all */
+	fds[6] = stalled(agent_port, NULL);
+	poll(NULL, 0, 200); /* accepted by now */
+	t0 = now_ms();
+	r = get("/healthz");
+	health_ms = now_ms() - t0;
 	expect_status(r, "200");
-	cr_expect_lt(now_ms() - t0, ADMIN_DEADLINE_MS + 1500);
-	close(idle);
+	cr_expect_str_eq(body_of(r), "ok\n");
+	t0 = now_ms();
+	cr_expect_str_eq(exchange_with(agent_port, NULL), "up 100% maxconn:2\n");
+	agent_ms = now_ms() - t0;
+	/* A behaviour bound, well under the 2 s a stalled client may take. */
+	cr_expect_lt(health_ms, 1000, "/healthz took %lld ms", (long long)health_ms);
+	cr_expect_lt(agent_ms, 1000, "agent line took %lld ms", (long long)agent_ms);
+	for (int i = 0; i < 7; i++)
+		close(fds[i]);
+}
+
+Test(admin, heads_in_pieces_on_two_connections)
+{
+	int a = stalled(http_port, "GET /readyz HTTP/1.1\r\n");
+	char *r = get("/healthz"); /* served while a's head is incomplete */
+	static char out[4096];
+	size_t len = 0;
+
+	expect_status(r, "200");
+	cr_expect_str_eq(body_of(r), "ok\n");
+	cr_assert_eq(send(a, "Host: x\r\n\r\n", 11, MSG_NOSIGNAL), 11);
+	for (;;) {
+		struct pollfd p = { .fd = a, .events = POLLIN };
+		cr_assert_eq(poll(&p, 1, 5000), 1, "no answer within 5 s");
+		ssize_t n = recv(a, out + len, sizeof(out) - 1 - len, 0);
+		cr_assert_geq(n, 0);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(a);
+	expect_status(out, "200");
+	cr_expect_str_eq(body_of(out), "ready\n");
+}
+
+Test(admin, stalled_client_closed_at_its_deadline)
+{
+	int fd = stalled(http_port, "GET /healthz HTTP/1.1\r\n");
+	int64_t ms = closed_within(fd, ADMIN_DEADLINE_MS + 2000);
+
+	cr_expect_geq(ms, ADMIN_DEADLINE_MS - 300, "closed after %lld ms",
+		      (long long)ms);
+	cr_expect_lt(ms, ADMIN_DEADLINE_MS + 1000, "closed after %lld ms",
+		     (long long)ms);
+	close(fd);
+}
+
+Test(admin, full_table_closes_the_oldest)
+{
+	int fds[ADMIN_CONNS_MAX];
+	int64_t t0, ms;
+
+	fds[0] = stalled(http_port, "G");
+	poll(NULL, 0, 100); /* the first is surely the oldest */
+	for (int i = 1; i < ADMIN_CONNS_MAX; i++)
+		fds[i] = stalled(http_port, "G");
+	poll(NULL, 0, 200);
+	t0 = now_ms();
+	expect_status(get("/healthz"), "200"); /* takes the oldest's slot */
+	cr_expect_lt(now_ms() - t0, 1000);
+	ms = closed_within(fds[0], 1000);
+	cr_expect_geq(ms, 0, "the oldest connection was not closed");
+	cr_expect_eq(closed_within(fds[ADMIN_CONNS_MAX - 1], 0), -1,
+		     "the newest stalled connection is still open");
+	for (int i = 0; i < ADMIN_CONNS_MAX; i++)
+		close(fds[i]);
 }
 
 Test(admin, configured_allow_list_applies)

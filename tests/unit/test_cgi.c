@@ -108,6 +108,89 @@ Test(cgi_head, too_many_fields)
 	cr_assert_eq(parse(buf, &h), -1);
 }
 
+/*
+ * Field values with control bytes: refused (the script's answer is then
+ * 502), whatever the field; HTAB and obs-text are allowed.  Values are
+ * given with their length, so that NUL can be one of them.
+ */
+struct value_case {
+	const char *name;
+	const char *value;
+	size_t vlen;
+	bool ok;
+};
+
+#define VAL(s) s, sizeof(s) - 1
+
+static const struct value_case value_cases[] = {
+	{ "X-A", VAL("plain value"), true },
+	{ "X-A", VAL("tab\tinside"), true },
+	{ "X-A", VAL("obs-text \x80\xff"), true },
+	{ "X-A", VAL("nul\0inside"), false },
+	{ "X-A", VAL("cr\rinside"), false },
+	{ "X-A", VAL("vt\x0binside"), false },
+	{ "X-A", VAL("ff\x0cinside"), false },
+	{ "X-A", VAL("esc\x1b[31mred"), false },
+	{ "X-A", VAL("del\x7finside"), false },
+	{ "X-A", VAL("bel\x07"), false },
+	{ "X-A", VAL("\x01leading"), false },
+	{ "Location", VAL("/x\x0b"), false },
+	{ "Content-Type", VAL("text/plain\x1b"), false },
+	{ "Status", VAL("200 O\x7fK"), false },
+	{ "Server", VAL("dropped\x1b" "anyway"), false },
+};
+
+static ssize_t parse_field_value(const char *name, const char *v, size_t vlen,
+				 struct cgi_head *h)
+{
+	char buf[256];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s: ", name);
+
+	cr_assert_lt(n + vlen + 2, sizeof buf);
+	memcpy(buf + n, v, vlen);
+	n += vlen;
+	memcpy(buf + n, "\n\n", 2);
+	return cgi_head_parse(buf, n + 2, h);
+}
+
+Test(cgi_head, control_bytes_in_values)
+{
+	size_t refused = 0, n = sizeof value_cases / sizeof value_cases[0];
+	struct cgi_head h;
+
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct value_case *c = &value_cases[i];
+		ssize_t got = parse_field_value(c->name, c->value, c->vlen, &h);
+		if (c->ok)
+			cr_expect_gt(got, 0, "case %zu (%s) should be accepted", i,
+				     c->name);
+		else
+			cr_expect_eq(got, -1, "case %zu (%s) should be refused", i,
+				     c->name);
+		refused += got < 0;
+	}
+	cr_expect_gt(refused, 0);
+}
+
+/* Every byte value in the middle of a value: exactly the CTLs but HTAB
+ * (LF ends the line, leaving "b" as a line without a colon) are refused. */
+Test(cgi_head, every_control_byte)
+{
+	unsigned refused = 0;
+	struct cgi_head h;
+
+	for (unsigned c = 0; c < 256; c++) {
+		char v[3] = { 'a', (char)c, 'b' };
+		bool ctl = (c < 0x20 && c != '\t') || c == 0x7f;
+		ssize_t got = parse_field_value("X-A", v, sizeof v, &h);
+		cr_expect_eq(got < 0, ctl, "byte 0x%02x: %s", c,
+			     ctl ? "accepted" : "refused");
+		refused += got < 0;
+	}
+	cr_expect_eq(refused, 32);
+}
+
 /* ---- environment ---- */
 
 #define SP(s) { s, sizeof(s) - 1 }

@@ -651,6 +651,84 @@ Test(config, route_validation)
 		      "name, got \"a b\"");
 }
 
+/*
+ * redirect.to becomes a Location header: a control byte (CR, LF, a tab,
+ * ESC, DEL) or more than REDIRECT_TO_MAX bytes is refused with the
+ * position of the value.
+ */
+Test(config, redirect_to_refused)
+{
+	static const struct {
+		const char *to;      /* YAML text of the value */
+		const char *message; /* after "server.yaml:4:20: " */
+	} cases[] = {
+		{ "\"/a\\r\\nSet-Cookie: x=1\"",
+		  "routes[0].redirect.to: control byte 0x0d at offset 2; a "
+		  "Location is one line of visible characters" },
+		{ "\"/a\\nb\"",
+		  "routes[0].redirect.to: control byte 0x0a at offset 2; a "
+		  "Location is one line of visible characters" },
+		{ "\"/a\\tb\"",
+		  "routes[0].redirect.to: control byte 0x09 at offset 2; a "
+		  "Location is one line of visible characters" },
+		{ "\"\\e[2J/x\"",
+		  "routes[0].redirect.to: control byte 0x1b at offset 0; a "
+		  "Location is one line of visible characters" },
+		{ "\"/x\\x7f\"",
+		  "routes[0].redirect.to: control byte 0x7f at offset 2; a "
+		  "Location is one line of visible characters" },
+		{ "\"\"", "routes[0].redirect.to: expected a non-empty URL or "
+			  "path, got \"\"" },
+		{ "[/a]", "routes[0].redirect.to: expected a URL or a path, got "
+			  "a list" },
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		char text[512], want[512];
+
+		snprintf(text, sizeof(text), "listen: 127.0.0.1:1\nroutes:\n"
+			 "  - prefix: /old/\n    redirect: {to: %s}\n",
+			 cases[i].to);
+		snprintf(want, sizeof(want), "server.yaml:4:20: %s",
+			 cases[i].message);
+		cr_log_info("case %zu: %s", i, cases[i].to);
+		expect_errors(text, 1, want);
+	}
+}
+
+/* The bound is REDIRECT_TO_MAX bytes: that many load, one more does not. */
+Test(config, redirect_to_length)
+{
+	static char text[2 * REDIRECT_TO_MAX];
+	const char *head = "listen: 127.0.0.1:1\nroutes:\n"
+			   "  - prefix: /old/\n    redirect: {to: /";
+	struct config *cfg;
+	char want[160];
+	size_t hl = strlen(head);
+
+	cr_assert_eq(REDIRECT_TO_MAX, 4096);
+	/* "/" then REDIRECT_TO_MAX - 1 letters: exactly at the bound. */
+	memcpy(text, head, hl);
+	memset(text + hl, 'a', REDIRECT_TO_MAX - 1);
+	strcpy(text + hl + REDIRECT_TO_MAX - 1, "}\n");
+	cfg = load_ok(text);
+	cr_expect_eq(strlen(cfg->routes[0].redirect.to), REDIRECT_TO_MAX);
+	config_free(cfg);
+
+	/* One byte more; and 5001 bytes. */
+	for (size_t len = REDIRECT_TO_MAX + 1; len <= 5001;
+	     len += 5001 - REDIRECT_TO_MAX - 1) {
+		memset(text + hl, 'a', len - 1);
+		strcpy(text + hl + len - 1, "}\n");
+		snprintf(want, sizeof(want), "server.yaml:4:20: routes[0]."
+			 "redirect.to: %zu bytes long; at most 4096 are "
+			 "allowed", len);
+		expect_errors(text, 1, want);
+	}
+}
+
 Test(config, route_shadowing)
 {
 	expect_errors("listen: 127.0.0.1:1\nstatus: {}\nroutes:\n"

@@ -34,7 +34,7 @@
 #include "response.h"
 #include "status.h"
 #include "util.h"
-#include "worker.h"
+#include "ctl.h"
 
 #define ADMIN_HEADERS 64
 #define ADMIN_URI_BYTES 2048

@@ -12,7 +12,7 @@
 #include "admin_proc.h"
 #include "log.h"
 #include "util.h"
-#include "worker.h"
+#include "ctl.h"
 
 #define ADMIN_RESPAWN_MS 1000 /* after a death within this long of its start */
 

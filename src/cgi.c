@@ -47,7 +47,6 @@
 #include "cgi.h"
 #include "log.h"
 #include "util.h"
-#include "worker.h"
 
 #define IO_CHUNK 16384
 #define ERR_LINE_MAX 1024

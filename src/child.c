@@ -11,7 +11,7 @@
 
 #include "child.h"
 #include "log.h"
-#include "worker.h"
+#include "ctl.h"
 
 void child_setup(void)
 {

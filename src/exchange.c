@@ -218,8 +218,16 @@ int exchange_write(struct exchange *x, const void *p, size_t n)
 
 void exchange_abort(struct exchange *x)
 {
-	x->serve->stream_failed = true;
-	x->serve->res.close = true;
+	struct serve *s = x->serve;
+
+	if (s->head_pending > 0) {
+		/* Nothing went out yet: the client gets an error answer
+		 * instead of a cut (serve.c). */
+		s->head_pending = 0;
+		s->abort_unsent = true;
+	}
+	s->stream_failed = true;
+	s->res.close = true;
 }
 
 int exchange_end(struct exchange *x)

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "process.h"
+#include "ctl.h"
 #include "worker.h"
 
 int proc_table_init(struct proc_table *t, size_t cap)

@@ -398,7 +398,7 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	response_reset(&s->res);
 	s->body_off = s->req.head_len;
 	s->body_done = s->body_failed = s->continue_sent = false;
-	s->keep = s->stream_failed = false;
+	s->keep = s->stream_failed = s->abort_unsent = false;
 	s->head_pending = 0;
 	s->stream_body = 0;
 	c->scanned = 0;
@@ -412,6 +412,13 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 					  s->req.method_name.p));
 		s->res.head_only = s->req.method == HTTP_HEAD;
 		id = dispatch(s, &x);
+		if (s->abort_unsent) { /* a 5xx the handler chose, else 502 */
+			int st5 = s->res.status >= 500 ? s->res.status : 502;
+			response_reset(&s->res);
+			response_error(&s->res, st5);
+			s->res.head_only = s->req.method == HTTP_HEAD;
+			s->stream_failed = false;
+		}
 		serve_skip_body(s, &x);
 		if (s->body_failed && !s->res.head_sent) {
 			if (s->req.error == 0) {

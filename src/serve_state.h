@@ -34,6 +34,7 @@ struct serve {
 	size_t head_pending; /* streamed head built, not yet sent (bytes) */
 	uint64_t stream_body; /* body bytes a streaming handler wrote */
 	bool stream_failed;
+	bool abort_unsent;   /* a streamed answer was aborted before any byte went */
 	struct request req;
 	struct request_parser rp;
 	struct response res;

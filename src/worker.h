@@ -19,21 +19,13 @@
 #include "bufpool.h"
 #include "config.h"
 #include "conn.h"
+#include "ctl.h"
 #include "handler_ctx.h"
 #include "listen.h"
 #include "park.h"
 #include "scoreboard.h"
 #include "serve.h"
 
-/* Commands on the control channel, master -> worker, one byte each. */
-#define CTL_QUIT 'Q'   /* graceful: finish what is in hand, then exit */
-#define CTL_RETIRE 'H' /* as QUIT, handing the connections to the others */
-#define CTL_DRAIN 'D'  /* stop: as QUIT, after serving the queued backlog,
-			  and shut the listening sockets down */
-#define CTL_DRAIN_SHARED 'd' /* as DRAIN, the sockets only closed: they are
-				shared (systemd, a previous master) */
-#define CTL_REOPEN 'R' /* two log descriptors follow as SCM_RIGHTS */
-/* The master's answers and relayed connections: handover.h. */
 
 #define HO_INFLIGHT 32 /* hand-overs awaiting the master's answer */
 

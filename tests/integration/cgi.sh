@@ -155,9 +155,10 @@ check "the script's own child (sleep 37) was killed too" \
 
 # --- a timeout after the head was sent ---------------------------------------
 # stall.sh sends its headers (and with ?body, some body), then sleeps past
-# the 1 s timeout of /quick-bin/.  The client must see the connection close
-# without the end of the body (no final chunk), the error log must name the
-# timeout and the script, and the access log must say 504, not 200.
+# the 1 s timeout of /quick-bin/.  Without any body byte sent the client
+# gets a 504; after some body it sees the connection close without the end
+# of the body (no final chunk).  The error log must name the timeout and
+# the script, and the access log must say 504, not 200.
 
 # stalled QUERY ID: GET /quick-bin/stall.sh?QUERY over HTTP/1.1 with
 # X-Request-Id ID; the bytes received go to $PH_DIR/stall-ID.out and
@@ -211,6 +212,8 @@ check "stall after the head: the server closes the connection (eof $eof after ${
 check "... after the 1 s timeout, not before (${secs}s)" \
 	python3 -c "import sys; sys.exit(not 0.8 <= $secs < 4)"
 check "... and the body is not ended" no_final_chunk "$PH_DIR/stall-stall-head.out"
+check "... the client gets a 504 (no byte of the script's head had gone out)" \
+	grep -q $'^HTTP/1.1 504 ' "$PH_DIR/stall-stall-head.out"
 got=$(logged_status stall-head)
 check "... the access log says 504 (got '$got')" test "${got% *}" = 504
 

@@ -37,6 +37,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include "cgi.h"
+#include "handler_ctx.h"
 #include "log.h"
 #include "util.h"
 
@@ -63,6 +65,7 @@ struct cgi_script {
 
 struct cgi_run {
 	struct exchange *x;
+	struct cgi_state *cs;
 	const char *name; /* for the log */
 	pid_t pid;
 	int in, out, err;  /* our ends of the pipes; -1 once closed */
@@ -76,11 +79,27 @@ struct cgi_run {
 	size_t in_off, in_len, hlen, elen;
 };
 
-static struct cgi_script script;
-static struct cgi_env env;
-static char in_buf[IO_CHUNK], out_buf[IO_CHUNK], head_buf[CGI_HEAD_MAX];
-static char err_buf[ERR_LINE_MAX];
-static bool no_openat2;
+/*
+ * What a worker keeps for CGI (handler_ctx.h): the script of the request
+ * in hand and its environment, the buffers of its pipes, and whether the
+ * kernel has openat2.  One per worker, reached through the exchange.
+ */
+struct cgi_state {
+	struct cgi_script script;
+	struct cgi_env env;
+	char in_buf[IO_CHUNK], out_buf[IO_CHUNK], head_buf[CGI_HEAD_MAX];
+	char err_buf[ERR_LINE_MAX];
+	bool no_openat2;
+};
+
+struct cgi_state *cgi_state_new(void)
+{
+	struct cgi_state *cs = calloc(1, sizeof(*cs));
+
+	if (cs == NULL)
+		log_errno(LOG_ERROR, "calloc(CGI state)");
+	return cs;
+}
 
 /* ---- finding the script ------------------------------------------------ */
 
@@ -127,7 +146,7 @@ static int open_walk(int dirfd, const char *rel)
 	return fd;
 }
 
-static int open_beneath(int dirfd, const char *rel)
+static int open_beneath(int dirfd, const char *rel, bool *no_openat2)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
@@ -136,22 +155,22 @@ static int open_beneath(int dirfd, const char *rel)
 	long fd;
 	int tries = 0;
 
-	if (!no_openat2) {
+	if (!*no_openat2) {
 		do
 			fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
 		while (fd < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 8);
 		if (fd >= 0 || errno != ENOSYS)
 			return (int)fd;
-		no_openat2 = true;
+		*no_openat2 = true;
 	}
 	return open_walk(dirfd, rel);
 }
 
 /* stat of rel beneath dirfd; 0, or an HTTP status. */
-static int stat_beneath(int dirfd, const char *dir, const char *rel,
-			struct stat *st)
+static int stat_beneath(struct cgi_state *cs, int dirfd, const char *dir,
+			const char *rel, struct stat *st)
 {
-	int fd = open_beneath(dirfd, rel), err;
+	int fd = open_beneath(dirfd, rel, &cs->no_openat2), err;
 
 	if (fd >= 0 && fstat(fd, st) == 0) {
 		close(fd);
@@ -185,21 +204,22 @@ static int fmt_path(char *out, const char *a, const char *b, size_t blen)
 static int script_found(const struct exchange *x, const char *rel,
 			const char *info, size_t ilen)
 {
+	struct cgi_state *cs = x->hctx->cgi;
 	const struct route *rt = x->route;
 	size_t plen = rt->prefix_len;
 	char *slash;
 
 	if (plen > 0 && rt->prefix[plen - 1] == '/')
 		plen--;
-	if (snprintf(script.file, PATH_MAX, "%s/%s", rt->cgi.dir, rel) >= PATH_MAX ||
-	    snprintf(script.name, PATH_MAX, "%.*s/%s", (int)plen, rt->prefix,
+	if (snprintf(cs->script.file, PATH_MAX, "%s/%s", rt->cgi.dir, rel) >= PATH_MAX ||
+	    snprintf(cs->script.name, PATH_MAX, "%.*s/%s", (int)plen, rt->prefix,
 		     rel) >= PATH_MAX ||
-	    fmt_path(script.path_info, "", info, ilen) < 0 ||
-	    fmt_path(script.translated, x->cfg->root, info, ilen) < 0)
+	    fmt_path(cs->script.path_info, "", info, ilen) < 0 ||
+	    fmt_path(cs->script.translated, x->cfg->root, info, ilen) < 0)
 		return 414;
-	memcpy(script.dir, script.file, sizeof script.dir);
-	slash = strrchr(script.dir, '/');
-	slash[slash == script.dir ? 1 : 0] = '\0';
+	memcpy(cs->script.dir, cs->script.file, sizeof cs->script.dir);
+	slash = strrchr(cs->script.dir, '/');
+	slash[slash == cs->script.dir ? 1 : 0] = '\0';
 	return 0;
 }
 
@@ -223,7 +243,7 @@ static int walk_script(const struct exchange *x, int dirfd, char *rel)
 		if (!x->cfg->serve_dotfiles && rel[end] == '.')
 			return 404;
 		rel[seg_end] = '\0';
-		status = stat_beneath(dirfd, dir, rel, &st);
+		status = stat_beneath(x->hctx->cgi, dirfd, dir, rel, &st);
 		if (status != 0)
 			return status;
 		if (S_ISREG(st.st_mode)) {
@@ -325,6 +345,7 @@ static void host_parts(const struct span *h, char *name, size_t cap,
 
 static int build_env(const struct exchange *x)
 {
+	struct cgi_state *cs = x->hctx->cgi;
 	static char addr[ADDR_TEXT_MAX], port[8], host[256], sport[8];
 	struct cgi_meta m = {
 		.server_software = PACKAGE_NAME "/" PACKAGE_VERSION,
@@ -332,19 +353,19 @@ static int build_env(const struct exchange *x)
 		.server_port = sport,
 		.remote_addr = addr,
 		.document_root = x->cfg->root,
-		.script_name = script.name,
-		.script_filename = script.file,
-		.path_info = script.path_info,
-		.path_translated = script.path_info[0] ? script.translated : NULL,
+		.script_name = cs->script.name,
+		.script_filename = cs->script.file,
+		.path_info = cs->script.path_info,
+		.path_translated = cs->script.path_info[0] ? cs->script.translated : NULL,
 	};
 
 	peer_text(x->peer, addr, port);
 	m.remote_port = port[0] ? port : NULL;
 	host_parts(&x->req->host, host, sizeof host, sport);
-	env.max_bytes = CGI_ENV_MAX;
-	if (cgi_env_build(&env, x->req, &m) < 0) {
+	cs->env.max_bytes = CGI_ENV_MAX;
+	if (cgi_env_build(&cs->env, x->req, &m) < 0) {
 		log_error("cgi %s: environment over %d bytes or out of memory",
-			  script.name, CGI_ENV_MAX);
+			  cs->script.name, CGI_ENV_MAX);
 		return -1;
 	}
 	return 0;
@@ -366,12 +387,12 @@ static void child_say(const char *a, const char *b)
 }
 
 /* In the child: never returns.  Only async-signal-safe calls. */
-static _Noreturn void child_exec(int fds[3])
+static _Noreturn void child_exec(struct cgi_state *cs, int fds[3])
 {
 	struct sigaction dfl;
 	sigset_t none;
 	int tmp[3];
-	char *argv[] = { script.file, NULL };
+	char *argv[] = { cs->script.file, NULL };
 
 	setpgid(0, 0);
 	memset(&dfl, 0, sizeof dfl);
@@ -383,14 +404,14 @@ static _Noreturn void child_exec(int fds[3])
 	/* Above 2 first, so that dup2 never overwrites a pipe still needed. */
 	for (int i = 0; i < 3; i++)
 		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
-			child_say("cgi: dup ", script.file), _exit(127);
+			child_say("cgi: dup ", cs->script.file), _exit(127);
 	for (int i = 0; i < 3; i++)
 		if (dup2(tmp[i], i) < 0)
-			child_say("cgi: dup2 ", script.file), _exit(127);
-	if (chdir(script.dir) < 0)
-		child_say("cgi: chdir ", script.dir), _exit(127);
-	execve(script.file, argv, env.vars);
-	child_say("cgi: execve ", script.file);
+			child_say("cgi: dup2 ", cs->script.file), _exit(127);
+	if (chdir(cs->script.dir) < 0)
+		child_say("cgi: chdir ", cs->script.dir), _exit(127);
+	execve(cs->script.file, argv, cs->env.vars);
+	child_say("cgi: execve ", cs->script.file);
 	_exit(127);
 }
 
@@ -412,12 +433,12 @@ static int nonblock(int fd)
 	return 0;
 }
 
-static int make_pipes(int p[3][2])
+static int make_pipes(const struct cgi_state *cs, int p[3][2])
 {
 	for (int i = 0; i < 3; i++) {
 		if (pipe2(p[i], O_CLOEXEC) == 0)
 			continue;
-		log_errno(LOG_ERROR, "cgi %s: pipe2", script.name);
+		log_errno(LOG_ERROR, "cgi %s: pipe2", cs->script.name);
 		while (i-- > 0) {
 			close_fd(&p[i][0]);
 			close_fd(&p[i][1]);
@@ -430,23 +451,24 @@ static int make_pipes(int p[3][2])
 /* Start the child; 0 with r->pid and our pipe ends, or -1. */
 static int spawn(struct cgi_run *r)
 {
+	struct cgi_state *cs = r->cs;
 	int p[3][2], child[3];
 
-	if (make_pipes(p) < 0)
+	if (make_pipes(r->cs, p) < 0)
 		return -1;
 	child[0] = p[0][0];
 	child[1] = p[1][1];
 	child[2] = p[2][1];
 	r->pid = fork();
 	if (r->pid == 0)
-		child_exec(child);
+		child_exec(r->cs, child);
 	for (int i = 0; i < 3; i++)
 		close_fd(&child[i]);
 	r->in = p[0][1];
 	r->out = p[1][0];
 	r->err = p[2][0];
 	if (r->pid < 0) {
-		log_errno(LOG_ERROR, "cgi %s: fork", script.name);
+		log_errno(LOG_ERROR, "cgi %s: fork", cs->script.name);
 		close_fd(&r->in);
 		close_fd(&r->out);
 		close_fd(&r->err);
@@ -454,7 +476,7 @@ static int spawn(struct cgi_run *r)
 	}
 	/* Also here: the group must exist before we may need to kill it. */
 	if (setpgid(r->pid, r->pid) < 0 && errno != EACCES && errno != ESRCH)
-		log_errno(LOG_WARN, "cgi %s: setpgid", script.name);
+		log_errno(LOG_WARN, "cgi %s: setpgid", cs->script.name);
 	if (nonblock(r->in) < 0 || nonblock(r->out) < 0 || nonblock(r->err) < 0)
 		return 1; /* running: the caller kills and reaps it */
 	return 0;
@@ -495,22 +517,23 @@ static void give_up(struct cgi_run *r, int status, const char *why)
  */
 static void timed_out(struct cgi_run *r)
 {
+	struct cgi_state *cs = r->cs;
 	struct response *res = r->x->res;
 	long long ms = (long long)r->x->route->cgi.timeout_ms;
 
 	if (r->body_done) {
 		log_warn("cgi %s (%s): still running %lld ms after its start "
 			 "(cgi.timeout), after its answer; killing it", r->name,
-			 script.file, ms);
+			 cs->script.file, ms);
 	} else if (!r->head_done) {
 		log_warn("cgi %s (%s): timed out after %lld ms (cgi.timeout) "
 			 "before its response headers; answering 504", r->name,
-			 script.file, ms);
+			 cs->script.file, ms);
 		response_error(res, 504);
 	} else {
 		log_warn("cgi %s (%s): timed out after %lld ms (cgi.timeout) "
 			 "after its response head; body cut, connection closed, "
-			 "logged as 504", r->name, script.file, ms);
+			 "logged as 504", r->name, cs->script.file, ms);
 		exchange_abort(r->x);
 		res->status = 504; /* the head is out: for the log and metrics */
 	}
@@ -525,14 +548,15 @@ static void client_gone(struct cgi_run *r)
 	r->stop = true;
 }
 
-/* Refill in_buf from the request body when it is empty. */
+/* Refill cs->in_buf from the request body when it is empty. */
 static void feed_body(struct cgi_run *r)
 {
+	struct cgi_state *cs = r->cs;
 	ssize_t n;
 
 	if (r->in < 0 || r->in_off < r->in_len)
 		return;
-	n = exchange_read_body(r->x, in_buf, sizeof in_buf);
+	n = exchange_read_body(r->x, cs->in_buf, sizeof cs->in_buf);
 	if (n < 0) { /* conn.c answers (408, 413, ...) or drops the client */
 		log_info("cgi %s: request body unreadable; killing the script",
 			 r->name);
@@ -551,7 +575,8 @@ static void feed_body(struct cgi_run *r)
 
 static void write_stdin(struct cgi_run *r)
 {
-	ssize_t n = write(r->in, in_buf + r->in_off, r->in_len - r->in_off);
+	struct cgi_state *cs = r->cs;
+	ssize_t n = write(r->in, cs->in_buf + r->in_off, r->in_len - r->in_off);
 
 	if (n >= 0) {
 		r->in_off += (size_t)n;
@@ -621,8 +646,9 @@ static void start_response(struct cgi_run *r, const struct cgi_head *h)
 
 static void read_head(struct cgi_run *r)
 {
+	struct cgi_state *cs = r->cs;
 	struct cgi_head h;
-	ssize_t n = read(r->out, head_buf + r->hlen, sizeof head_buf - r->hlen);
+	ssize_t n = read(r->out, cs->head_buf + r->hlen, sizeof cs->head_buf - r->hlen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -637,8 +663,8 @@ static void read_head(struct cgi_run *r)
 		return;
 	}
 	r->hlen += (size_t)n;
-	n = cgi_head_parse(head_buf, r->hlen, &h);
-	if (n < 0 || (n == 0 && r->hlen == sizeof head_buf)) {
+	n = cgi_head_parse(cs->head_buf, r->hlen, &h);
+	if (n < 0 || (n == 0 && r->hlen == sizeof cs->head_buf)) {
 		give_up(r, 502, n < 0 ? "malformed response headers" :
 					"response headers too large");
 		return;
@@ -647,18 +673,19 @@ static void read_head(struct cgi_run *r)
 		return;
 	start_response(r, &h);
 	if (!r->stop)
-		send_body(r, head_buf + n, r->hlen - (size_t)n);
+		send_body(r, cs->head_buf + n, r->hlen - (size_t)n);
 }
 
 static void read_stdout(struct cgi_run *r)
 {
+	struct cgi_state *cs = r->cs;
 	ssize_t n;
 
 	if (!r->head_done) {
 		read_head(r);
 		return;
 	}
-	n = read(r->out, out_buf, sizeof out_buf);
+	n = read(r->out, cs->out_buf, sizeof cs->out_buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0)
@@ -671,32 +698,34 @@ static void read_stdout(struct cgi_run *r)
 			r->body_done = true;
 		return;
 	}
-	send_body(r, out_buf, (size_t)n);
+	send_body(r, cs->out_buf, (size_t)n);
 }
 
 static void log_err_lines(struct cgi_run *r, bool all)
 {
+	struct cgi_state *cs = r->cs;
 	size_t start = 0;
 	char *nl;
 
-	while ((nl = memchr(err_buf + start, '\n', r->elen - start)) != NULL) {
-		size_t len = (size_t)(nl - (err_buf + start));
-		log_warn("cgi %s: %.*s", r->name, (int)len, err_buf + start);
+	while ((nl = memchr(cs->err_buf + start, '\n', r->elen - start)) != NULL) {
+		size_t len = (size_t)(nl - (cs->err_buf + start));
+		log_warn("cgi %s: %.*s", r->name, (int)len, cs->err_buf + start);
 		start += len + 1;
 	}
-	if (all || (start == 0 && r->elen == sizeof err_buf)) {
+	if (all || (start == 0 && r->elen == sizeof cs->err_buf)) {
 		if (r->elen > start)
 			log_warn("cgi %s: %.*s", r->name, (int)(r->elen - start),
-				 err_buf + start);
+				 cs->err_buf + start);
 		start = r->elen;
 	}
-	memmove(err_buf, err_buf + start, r->elen - start);
+	memmove(cs->err_buf, cs->err_buf + start, r->elen - start);
 	r->elen -= start;
 }
 
 static void read_stderr(struct cgi_run *r)
 {
-	ssize_t n = read(r->err, err_buf + r->elen, sizeof err_buf - r->elen);
+	struct cgi_state *cs = r->cs;
+	ssize_t n = read(r->err, cs->err_buf + r->elen, sizeof cs->err_buf - r->elen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -802,8 +831,9 @@ static void reap(struct cgi_run *r)
 
 static void run(struct exchange *x)
 {
+	struct cgi_state *cs = x->hctx->cgi;
 	struct cgi_run r = {
-		.x = x, .name = script.name, .pid = -1, .in = -1, .out = -1,
+		.x = x, .cs = cs, .name = cs->script.name, .pid = -1, .in = -1, .out = -1,
 		.err = -1, .remaining = -1,
 	};
 	int rc;

@@ -18,6 +18,9 @@
 
 void cgi_serve(struct exchange *x);
 
+/* A worker's CGI state (handler_ctx.h), or NULL (logged) without memory. */
+struct cgi_state *cgi_state_new(void);
+
 /* ---- the script's answer: the CGI header block ----------------------- */
 
 #define CGI_HEAD_MAX 16384  /* bytes of headers a script may send */

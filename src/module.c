@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "handler_ctx.h"
 #include "log.h"
 #include "module.h"
 #include "prefork-httpd.h"
@@ -60,6 +61,11 @@ struct binding {
 	struct ph_options opts;
 };
 
+/*
+ * The process's registry of loaded modules: like the dynamic linker's own
+ * table it is per process, filled by the master at load and inherited by
+ * every worker it forks.
+ */
 static struct binding *bindings;
 static size_t nbindings, bindings_cap;
 
@@ -310,24 +316,39 @@ int ph_options_at(const struct ph_options *o, size_t i, const char **name,
 
 /* ---- the request ---------------------------------------------------------- */
 
-/* Per-process storage for the strings of one request. */
-static char *arena;
-static size_t arena_cap, arena_len;
-static const char **hstore;
-static size_t hstore_cap;
+/*
+ * A worker's storage for the strings of the request in hand (handler_ctx.h):
+ * copied and NUL-terminated for the module, reused from one request to
+ * the next.
+ */
+struct module_state {
+	char *arena;
+	size_t arena_cap, arena_len;
+	const char **hstore;
+	size_t hstore_cap;
+};
 
-static const char *arena_put(const char *p, size_t n)
+struct module_state *module_state_new(void)
 {
-	char *s = arena + arena_len;
+	struct module_state *ms = calloc(1, sizeof(*ms));
+
+	if (ms == NULL)
+		log_errno(LOG_ERROR, "calloc(module state)");
+	return ms;
+}
+
+static const char *arena_put(struct module_state *ms, const char *p, size_t n)
+{
+	char *s = ms->arena + ms->arena_len;
 
 	if (n > 0) /* p may be NULL for an absent part (no query) */
 		memcpy(s, p, n);
 	s[n] = '\0';
-	arena_len += n + 1;
+	ms->arena_len += n + 1;
 	return s;
 }
 
-static int arena_reserve(const struct exchange *x)
+static int arena_reserve(struct module_state *ms, const struct exchange *x)
 {
 	const struct request *q = x->req;
 	size_t need = q->method_name.len + q->target.len + 2 * x->path_len +
@@ -335,21 +356,21 @@ static int arena_reserve(const struct exchange *x)
 
 	for (size_t i = 0; i < q->nheaders; i++)
 		need += q->headers[i].name.len + q->headers[i].value.len + 2;
-	if (need > arena_cap) {
-		char *a = realloc(arena, need);
+	if (need > ms->arena_cap) {
+		char *a = realloc(ms->arena, need);
 		if (a == NULL)
 			return -1;
-		arena = a;
-		arena_cap = need;
+		ms->arena = a;
+		ms->arena_cap = need;
 	}
-	if (2 * q->nheaders > hstore_cap) {
-		const char **h = realloc(hstore, 2 * q->nheaders * sizeof(*h));
+	if (2 * q->nheaders > ms->hstore_cap) {
+		const char **h = realloc(ms->hstore, 2 * q->nheaders * sizeof(*h));
 		if (h == NULL)
 			return -1;
-		hstore = h;
-		hstore_cap = 2 * q->nheaders;
+		ms->hstore = h;
+		ms->hstore_cap = 2 * q->nheaders;
 	}
-	arena_len = 0;
+	ms->arena_len = 0;
 	return 0;
 }
 
@@ -374,27 +395,28 @@ static void client_of(struct ph_request *r, const struct sockaddr *sa)
 static int request_fill(struct ph_request *r, struct exchange *x)
 {
 	const struct request *q = x->req;
+	struct module_state *ms = x->hctx->mod;
 	size_t skip = x->route->prefix_len;
 
-	if (arena_reserve(x) < 0)
+	if (arena_reserve(ms, x) < 0)
 		return -1;
 	if (skip > 0 && x->route->prefix[skip - 1] == '/')
 		skip--;
 	if (skip > x->path_len)
 		skip = x->path_len;
-	r->method = arena_put(q->method_name.p, q->method_name.len);
-	r->target = arena_put(q->target.p, q->target.len);
-	r->full_path = arena_put(x->path, x->path_len);
-	r->path = skip < x->path_len ? arena_put(x->path + skip, x->path_len - skip)
-				     : arena_put("/", 1);
-	r->query = arena_put(q->query.p, q->query.len);
+	r->method = arena_put(ms, q->method_name.p, q->method_name.len);
+	r->target = arena_put(ms, q->target.p, q->target.len);
+	r->full_path = arena_put(ms, x->path, x->path_len);
+	r->path = skip < x->path_len ? arena_put(ms, x->path + skip, x->path_len - skip)
+				     : arena_put(ms, "/", 1);
+	r->query = arena_put(ms, q->query.p, q->query.len);
 	r->protocol = q->http_minor ? "HTTP/1.1" : "HTTP/1.0";
-	r->hname = hstore;
-	r->hvalue = hstore + q->nheaders;
+	r->hname = ms->hstore;
+	r->hvalue = ms->hstore + q->nheaders;
 	r->nheaders = q->nheaders;
 	for (size_t i = 0; i < q->nheaders; i++) {
-		r->hname[i] = arena_put(q->headers[i].name.p, q->headers[i].name.len);
-		r->hvalue[i] = arena_put(q->headers[i].value.p, q->headers[i].value.len);
+		r->hname[i] = arena_put(ms, q->headers[i].name.p, q->headers[i].name.len);
+		r->hvalue[i] = arena_put(ms, q->headers[i].value.p, q->headers[i].value.len);
 	}
 	client_of(r, x->peer);
 	return 0;

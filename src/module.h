@@ -35,4 +35,7 @@ int modules_worker_init(const struct config *cfg);
 /* The handler: the module of x->route handles the request. */
 void module_serve(struct exchange *x);
 
+/* A worker's module state (handler_ctx.h), or NULL (logged) without memory. */
+struct module_state *module_state_new(void);
+
 #endif

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cgi.h"
 #include "child.h"
 #include "handover.h"
 #include "log.h"
@@ -97,7 +98,10 @@ static void worker_setup(struct worker *w)
 	log_set_role("worker", w->slot_index);
 	child_setup();
 	w->max_conns = (size_t)cfg->limits.connections_per_worker;
+	w->hctx.cgi = cgi_state_new();
+	w->hctx.mod = module_state_new();
 	if (child_drop_privileges(cfg) < 0 || worker_epoll(w) < 0 ||
+	    w->hctx.cgi == NULL || w->hctx.mod == NULL ||
 	    serve_ctx_init(&w->sx, cfg) < 0 ||
 	    park_init(&w->park, w->max_conns) < 0 ||
 	    modules_worker_init(cfg) < 0)

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "handler_ctx.h"
 #include "module.h"
 
 #define B TOP_BUILDDIR
@@ -91,8 +92,11 @@ static struct exchange request(const struct config *cfg, size_t route,
 			       const char *query, const char *body)
 {
 	static char target[256];
-	struct exchange x = { .req = &req, .res = &res, .cfg = cfg };
+	static struct handler_ctx hctx;
+	struct exchange x = { .req = &req, .res = &res, .cfg = cfg, .hctx = &hctx };
 
+	if (hctx.mod == NULL)
+		cr_assert_not_null(hctx.mod = module_state_new());
 	snprintf(target, sizeof target, "%s%s%s", path, query[0] ? "?" : "", query);
 	memset(&req, 0, sizeof req);
 	req.method_name = (struct span){ method, strlen(method) };

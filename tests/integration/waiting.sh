@@ -97,6 +97,18 @@ def pipelined_start(s):
 waiting_case("a pipelined follow-up arriving", pipelined_start,
              lambda s: s.sendall(GET[10:]))
 
+# A client that sends its request and shuts its side (printf | nc) gets
+# the answer and then the close at once, not after timeouts.keepalive.
+s = conn()
+s.sendall(GET)
+s.shutdown(socket.SHUT_WR)
+t = time.monotonic()
+data, eof, _ = read_until_eof(s, 4.0)
+report(data.startswith(b"HTTP/1.1 200") and eof and time.monotonic() - t < 1.0,
+       "a client that shut its side after its request: answered, then closed at once",
+       "eof %s after %.2f s" % (eof, time.monotonic() - t))
+s.close()
+
 # A crowd: 200 connections at once, one request each, then a second one
 # on each, all kept open in between.
 crowd = []
@@ -142,5 +154,5 @@ access_log: {path: \"off\"}"; then
 	ph_stop TERM
 	check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 fi
-check "the helper reported all its checks ($n)" test "$n" -eq 14
+check "the helper reported all its checks ($n)" test "$n" -eq 15
 finish

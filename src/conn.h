@@ -35,6 +35,7 @@ struct conn {
 	bool expired;        /* its head ran out of time while it waited */
 	bool closing;        /* every answer closes it (a failed hand-over) */
 	bool handed;         /* given to the master to move; awaiting the answer */
+	bool peer_closed;    /* the client shut its side: nothing more will come */
 	unsigned requests;   /* answered on this connection */
 	int64_t accepted_ms;
 	int64_t head_start_ms; /* the head deadline runs from here; 0: none begun */

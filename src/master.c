@@ -1382,6 +1382,8 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	log_info("stopped");
 	log_close();
 	free(m.procs.p);
+	free(m.relay);
+	free(m.pfd);
 	scoreboard_destroy(m.sb);
 	mime_free();
 	return 0;

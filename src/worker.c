@@ -216,6 +216,10 @@ static void wait_for_request(struct worker *w, struct conn *c)
 
 	if (!store_bytes(w, c))
 		return;
+	if (c->peer_closed) { /* no request can complete any more */
+		conn_close(w, c);
+		return;
+	}
 	if (c->len == 0 && c->requests > 0 && !c->proxy_pending) {
 		if (w->stopping) {
 			conn_close(w, c);
@@ -318,10 +322,18 @@ static void turn(struct worker *w, struct conn *c)
 }
 
 /* An event on a connection: if it waits, its turn comes. */
-static void conn_event(struct worker *w, struct conn *c)
+static void conn_event(struct worker *w, struct conn *c, uint32_t events)
 {
 	if (c->fd < 0)
 		return; /* closed in this round */
+	/*
+	 * Edge-triggered, the end of the client's stream is told once, maybe
+	 * while the connection is queued or served, whose turn then reads its
+	 * last request but not the end after it: remembered here, so that the
+	 * connection is closed after that request instead of kept idle.
+	 */
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->peer_closed = true;
 	switch (c->node.state) {
 	case PARK_HEAD:
 	case PARK_IDLE:
@@ -840,7 +852,7 @@ static void handle_events(struct worker *w, const struct epoll_event *ev, int n)
 		uint64_t d = ev[i].data.u64;
 		switch (d & EV_TAG_MASK) {
 		case 0:
-			conn_event(w, ev[i].data.ptr);
+			conn_event(w, ev[i].data.ptr, ev[i].events);
 			break;
 		case EV_CONTROL:
 			check_ctl(w);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "admin_proc.h"
+#include "child.h"
 #include "control.h"
 #include "log.h"
 #include "master.h"
@@ -1163,6 +1164,7 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	bool upgraded_from = getenv(LISTEN_ENV) != NULL;
 
 	log_set_role("master", -1);
+	child_note_master();
 	admin_proc_init(&m.admin);
 	signals_setup(&waitmask);
 	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);

@@ -13,6 +13,14 @@
 #include "log.h"
 #include "ctl.h"
 
+/* The master's pid, noted before it forks (0: not noted). */
+static pid_t master_pid;
+
+void child_note_master(void)
+{
+	master_pid = getpid();
+}
+
 void child_setup(void)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM,
@@ -33,9 +41,10 @@ void child_setup(void)
 		log_errno(LOG_WARN, "sigprocmask");
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		log_errno(LOG_WARN, "prctl(PR_SET_PDEATHSIG)");
-	/* The master died before prctl took effect.  (Under a subreaper the
-	 * parent is not 1: then EOF on the control channel ends us.) */
-	if (getppid() == 1)
+	/* The master died before prctl took effect: we have another parent
+	 * now (init or a subreaper).  Not "getppid() == 1": the master is
+	 * pid 1 itself when it is a container's first process. */
+	if (master_pid != 0 ? getppid() != master_pid : getppid() == 1)
 		_exit(0);
 }
 

@@ -8,6 +8,14 @@
 
 #include "config.h"
 
+#include <sys/types.h>
+
+/*
+ * Note the calling process as the master, before it forks any child:
+ * child_setup() checks that its parent is still this process.
+ */
+void child_note_master(void);
+
 /*
  * Ignore the master's signals (the master speaks to its children through
  * their control channel), restore default SIGCHLD and an empty signal

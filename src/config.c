@@ -6,7 +6,8 @@
  * check types and ranges and report with the position of the offending node;
  * checks that need the whole file (listen duplicates, route shadowing,
  * max_workers against workers) run after the walk.  Errors are collected,
- * sorted into file order and returned; nothing is logged from here.
+ * sorted into file order and returned; nothing is logged from here (except
+ * by cpus.c, when a cgroup file it reads for "workers: auto" is unreadable).
  */
 #include "config.h"
 
@@ -22,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
+
+#include "cpus.h"
 
 #define MAX_WORKERS 4096
 #define KP_MAX 160
@@ -881,13 +884,12 @@ static void set_listen(struct ctx *c, const struct key *k, const char *kp,
 
 /* ---- top-level specials ---- */
 
-static unsigned online_cpus(void)
+/* "workers: auto": the CPUs this process may use (cpus.h), up to MAX_WORKERS. */
+static unsigned auto_workers(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cpus_available();
 
-	if (n < 1)
-		return 1;
-	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+	return n > MAX_WORKERS ? MAX_WORKERS : n;
 }
 
 static void set_workers(struct ctx *c, const struct key *k, const char *kp,
@@ -903,8 +905,7 @@ static void set_workers(struct ctx *c, const struct key *k, const char *kp,
 	if (s == NULL)
 		return;
 	if (strcmp(s, "auto") == 0) {
-		cfg->workers = online_cpus();
-		cfg->workers_auto = true;
+		cfg->workers_auto = true; /* resolved by check_workers */
 	} else if (parse_u64(s, &n) != 0 || n < 1) {
 		err_want(c, kp, v, want);
 		return;
@@ -1428,8 +1429,7 @@ static struct config *config_new(struct ctx *c)
 	if (cfg == NULL || index == NULL)
 		return NULL;
 	index[0] = "index.html";
-	cfg->workers = online_cpus();
-	cfg->workers_auto = true;
+	cfg->workers_auto = true; /* resolved by check_workers */
 	cfg->backlog = 511;
 	cfg->index = index;
 	cfg->nindex = 1;
@@ -1489,8 +1489,11 @@ static void check_addresses(struct ctx *c)
 static void check_workers(struct ctx *c)
 {
 	struct config *cfg = c->cfg;
-	unsigned dflt = cfg->workers * 2 > 64 ? cfg->workers * 2 : 64;
+	unsigned dflt;
 
+	if (cfg->workers_auto)
+		cfg->workers = auto_workers();
+	dflt = cfg->workers * 2 > 64 ? cfg->workers * 2 : 64;
 	if (!c->max_workers_set) {
 		if (dflt > MAX_WORKERS)
 			dflt = MAX_WORKERS;

@@ -93,7 +93,7 @@ struct config {
 	struct listen_addr *listen;
 	size_t nlisten;
 
-	unsigned workers;       /* resolved: "auto" becomes the online CPU count */
+	unsigned workers;       /* resolved: "auto" becomes cpus_available() */
 	bool workers_auto;
 	unsigned max_workers;   /* scoreboard ceiling, fixed at start */
 	uint64_t max_requests_per_worker; /* 0 = never recycle */

@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "admin_proc.h"
+#include "child.h"
 #include "control.h"
+#include "flush.h"
 #include "handover.h"
 #include "log.h"
 #include "master.h"
@@ -71,6 +73,9 @@ struct master {
 	int wake[2];
 	bool stopping;
 	bool stop_sent;
+	bool fast; /* a fast stop (INT, or TERM twice) */
+	uint16_t flush_ports[MAX_OPEN]; /* the TCP ports closed at the stop */
+	size_t nflush;
 	bool workers_stopped; /* WINCH: no workers until the next HUP */
 	int64_t drain_until;
 	int64_t respawn_at;
@@ -884,6 +889,7 @@ static void send_stop(struct master *m, int64_t now)
 				    m->cur->cfg->timeouts.graceful_ms);
 	if (m->upgraded)
 		return;
+	m->nflush = flush_ports(m->open, m->nopen, m->flush_ports, MAX_OPEN);
 	while (m->nopen > 0)
 		listener_close(&m->open[--m->nopen], true);
 	for (size_t g = 0; g < MAX_GENS; g++)
@@ -898,6 +904,7 @@ static void fast_stop(struct master *m)
 		notify_send("STOPPING=1");
 	m->stopping = true;
 	m->stop_sent = true;
+	m->fast = true;
 	m->drain_until = 0;
 	for (size_t i = 0; i < m->procs.cap; i++)
 		if (m->procs.p[i].pid != 0)
@@ -1204,6 +1211,49 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 	}
 }
 
+/*
+ * After a graceful stop, with every worker gone and the listeners closed:
+ * wait until the connections the workers closed have sent what the kernel
+ * still holds for them (flush.h), within timeouts.graceful.  A container's
+ * network namespace, and every such connection with it, goes away when its
+ * last process exits.  TERM or INT cuts the wait short.
+ */
+static void flush_wait(struct master *m, const uint16_t *ports, size_t n,
+		       const sigset_t *waitmask)
+{
+	int64_t deadline;
+	int first = 0;
+
+	if (m->fast || m->upgraded || n == 0 || m->cur == NULL)
+		return;
+	deadline = m->drain_until + m->cur->cfg->timeouts.graceful_ms;
+	for (;;) {
+		int pending = flush_pending(ports, n);
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (pending <= 0)
+			break;
+		if (first == 0) {
+			first = pending;
+			log_info("graceful stop: %d closed connections still have "
+				 "bytes to send; waiting for them", pending);
+		}
+		if (now_ms() >= deadline) {
+			log_warn("graceful stop: %d closed connections still had "
+				 "bytes to send after timeouts.graceful", pending);
+			return;
+		}
+		if (ppoll(NULL, 0, &ts, waitmask) < 0 && errno != EINTR)
+			log_errno(LOG_ERROR, "ppoll");
+		if (take_signal(SIGTERM) || take_signal(SIGINT)) {
+			log_info("fast stop: not waiting for closed connections");
+			return;
+		}
+	}
+	if (first > 0)
+		log_info("graceful stop: closed connections have sent everything");
+}
+
 static int write_pid_file(const char *path)
 {
 	char buf[32];
@@ -1341,6 +1391,7 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	bool upgraded_from = getenv(LISTEN_ENV) != NULL;
 
 	log_set_role("master", -1);
+	child_note_master();
 	admin_proc_init(&m.admin);
 	signals_setup(&waitmask);
 	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);
@@ -1362,11 +1413,13 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 		notify_mainpid(getpid());
 	notify_send("READY=1");
 	master_loop(&m, &waitmask);
-	admin_proc_stop(&m.admin);
-	admin_proc_close(&m.admin);
-
+	if (m.nopen > 0) /* else closed at the stop (send_stop) */
+		m.nflush = flush_ports(m.open, m.nopen, m.flush_ports, MAX_OPEN);
 	while (m.nopen > 0)
 		listener_close(&m.open[--m.nopen], !m.upgraded);
+	flush_wait(&m, m.flush_ports, m.nflush, &waitmask);
+	admin_proc_stop(&m.admin);
+	admin_proc_close(&m.admin);
 	for (size_t i = 0; i < MAX_GENS; i++)
 		if (m.gens[i].id != 0)
 			gen_free(&m.gens[i]);

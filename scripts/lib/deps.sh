@@ -20,6 +20,14 @@ systemd"
 # shellcheck disable=SC2034
 PH_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
+# Only for make check-container (tests/container/check.sh): rootful podman
+# with runc (crun refuses hybrid cgroup hosts), catatonit for the pods'
+# pause image, mmdebstrap to make the debian:bookworm-slim base image
+# without a registry, python3-yaml for the manifests.
+# shellcheck disable=SC2034
+PH_CONTAINER_PACKAGES="podman runc catatonit conmon containernetworking-plugins
+iptables mmdebstrap python3-yaml curl"
+
 ph_apt_updated=no
 
 ph_missing_packages() {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpus.h"
 
 static char tmpdir[PATH_MAX];
 
@@ -285,13 +286,12 @@ Test(config, full_sample)
 Test(config, defaults)
 {
 	struct config *cfg = load_ok("listen: 127.0.0.1:8080\n");
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned want_max;
 
 	cr_assert_eq(cfg->nlisten, 1);
 	cr_expect_str_eq(cfg->listen[0].text, "127.0.0.1:8080");
 	cr_expect(cfg->workers_auto);
-	cr_expect_eq(cfg->workers, (unsigned)(ncpu < 1 ? 1 : ncpu));
+	cr_expect_eq(cfg->workers, cpus_available());
 	want_max = cfg->workers * 2 > 64 ? cfg->workers * 2 : 64;
 	cr_expect_eq(cfg->max_workers, want_max);
 	cr_expect_eq(cfg->max_requests_per_worker, 0);

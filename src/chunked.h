@@ -43,9 +43,9 @@ struct chunked {
 };
 
 /*
- * limit bounds the decoded data plus the bytes of chunk extensions, of
- * leading zeros of chunk sizes beyond the first digit, and of trailer field
- * lines (with their CRLF): past it, 413.  A chunk size over what is left is
+ * limit bounds the decoded data plus the bytes of chunk extensions, the
+ * redundant leading zeros of chunk sizes (two in "005" and in "000") and
+ * the bytes of trailer field lines with their CRLF: past it, 413.  A chunk size over what is left is
  * refused when its digits end, before any of its data is read; one that
  * does not fit in 64 bits is malformed (400).
  */

@@ -643,6 +643,25 @@ Test(request, head_too_big)
 	expect_error(s, 431);
 }
 
+/* Only header_bytes bounds the head (no cap of a library below it). */
+Test(request, head_over_80k_within_the_limit)
+{
+	static char s[100 * 1024];
+	static const struct request_limits big = {
+		.header_bytes = 128 * 1024, .headers = NHDRS,
+		.uri_bytes = 256, .body_bytes = 64,
+	};
+	size_t n;
+
+	request_parser_init(&rp, &req, hdrs, &big);
+	n = (size_t)snprintf(s, sizeof(s), "GET / HTTP/1.1\r\nHost: h\r\nX: ");
+	memset(s + n, 'v', sizeof(s) - n - 5);
+	memcpy(s + sizeof(s) - 5, "\r\n\r\n", 5);
+	cr_assert_eq(head(s), REQ_HEAD, "%d %s", req.error, req.error_reason);
+	cr_assert_eq(req.head_len, sizeof(s) - 1);
+	cr_assert_eq(req.headers[1].value.len, sizeof(s) - n - 5);
+}
+
 Test(request, target_too_long)
 {
 	char s[1024] = "GET /";

@@ -1,23 +1,20 @@
 /*
- * request.c -- request head validation and parsing on top of http-parser.
+ * request.c -- request head validation and parsing, body framing.
  *
- * The head is first checked byte by byte against RFC 9112 (stricter than
- * http-parser, which tolerates bare LF, obs-fold and friends), then handed
- * to http-parser in one call so that every callback sees a whole field.
- * The fields the server interprets are checked in on_headers_complete.
- * The body goes through the same parser later, in request_body().
+ * The head is checked byte by byte against RFC 9112 and split into the
+ * request line and field lines in one pass (scan_head): nothing is
+ * tolerated that another HTTP implementation could read differently (bare
+ * LF, obs-fold and friends).  The fields the server interprets are then
+ * checked in interpret_head.  A Content-Length body is counted here, a
+ * chunked body goes through the strict decoder of chunked.c.  http-parser
+ * only provides the method names and the URL splitter.
  */
 #include "request.h"
 
 #include <stddef.h>
 #include <string.h>
 
-/* rp->cb_state: what the header callbacks are doing. */
-enum {
-	CB_FIELD = 0, /* expecting a field name */
-	CB_VALUE = 1, /* have a name, expecting its value */
-	CB_BODY = 2,  /* head done: names and values are chunk trailers */
-};
+#include "util.h"
 
 /* Slack for method, spaces and version in an unfinished request line. */
 #define REQ_LINE_SLACK 32
@@ -32,16 +29,11 @@ static enum req_status fail(struct request *req, int status, const char *why)
 	return REQ_ERROR;
 }
 
-/* fail() for the callbacks and the checks they call: -1 stops the parser. */
+/* fail() for the checks of interpret_head: -1 stops them. */
 static int reject(struct request *req, int status, const char *why)
 {
 	fail(req, status, why);
 	return -1;
-}
-
-static struct request_parser *rp_of(http_parser *hp)
-{
-	return hp->data;
 }
 
 static char lower(char c)
@@ -65,15 +57,6 @@ static bool span_is(struct span s, const char *lit)
 	return ci_eq(s.p, s.len, lit);
 }
 
-/* tchar of RFC 9110 5.6.2. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool is_token(const char *p, size_t n)
 {
 	size_t i;
@@ -81,7 +64,7 @@ static bool is_token(const char *p, size_t n)
 	if (n == 0)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!is_tchar((unsigned char)p[i]))
+		if (!http_tchar((unsigned char)p[i]))
 			return false;
 	return true;
 }
@@ -145,141 +128,40 @@ void request_parser_init(struct request_parser *rp, struct request *req,
 
 void request_reset(struct request_parser *rp)
 {
-	http_parser_init(&rp->hp, HTTP_REQUEST);
-	rp->hp.data = rp;
 	memset(rp->req, 0, sizeof(*rp->req));
 	rp->req->headers = rp->hdr_store;
 	rp->scanned = 0;
 	rp->body_seen = 0;
 	rp->body_done = false;
-	rp->cb_state = CB_FIELD;
-	rp->sink = NULL;
-	rp->sink_arg = NULL;
+	chunked_init(&rp->chunked, rp->lim.body_bytes);
 }
 
-/* ---- http-parser callbacks ---- */
+/* ---- methods ---- */
 
-/* Trailer bytes count against the body limit. */
-static int count_trailer(struct request_parser *rp, size_t n)
-{
-	rp->body_seen += n;
-	if (rp->body_seen > rp->lim.body_bytes)
-		return reject(rp->req, 413,
-			      "chunk trailers over the body limit");
-	return 0;
-}
-
-static bool has_header(const struct request *req, const char *name)
-{
-	return request_header(req, name) != NULL;
-}
-
-/* A name without a value callback yet gets an empty value. */
-static void finish_field(struct request_parser *rp, const char *at)
-{
-	struct request *req = rp->req;
-
-	if (rp->cb_state != CB_VALUE)
-		return;
-	req->headers[req->nheaders].value.p = at;
-	req->headers[req->nheaders].value.len = 0;
-	req->nheaders++;
-	rp->cb_state = CB_FIELD;
-}
-
-static int on_header_field(http_parser *hp, const char *at, size_t n)
-{
-	struct request_parser *rp = rp_of(hp);
-	struct request *req = rp->req;
-	struct header *h;
-
-	if (rp->cb_state == CB_BODY)
-		return count_trailer(rp, n);
-	finish_field(rp, at);
-	if (req->nheaders >= rp->hdr_cap)
-		return reject(req, 431, "too many header fields");
-	if (ci_eq(at, n, "content-length") && has_header(req, "content-length"))
-		return reject(req, 400, "several Content-Length fields");
-	h = &req->headers[req->nheaders];
-	h->name.p = at;
-	h->name.len = n;
-	rp->cb_state = CB_VALUE;
-	return 0;
-}
-
-static int on_header_value(http_parser *hp, const char *at, size_t n)
-{
-	struct request_parser *rp = rp_of(hp);
-	struct request *req = rp->req;
-
-	if (rp->cb_state == CB_BODY)
-		return count_trailer(rp, n);
-	if (rp->cb_state != CB_VALUE)
-		return 0;
-	req->headers[req->nheaders].value = trim_ows(at, n);
-	req->nheaders++;
-	rp->cb_state = CB_FIELD;
-	return 0;
-}
-
-static int interpret_head(struct request_parser *rp);
-
-static int on_headers_complete(http_parser *hp)
-{
-	struct request_parser *rp = rp_of(hp);
-	struct request *req = rp->req;
-
-	if (rp->cb_state == CB_VALUE)
-		finish_field(rp, req->headers[req->nheaders].name.p +
-					 req->headers[req->nheaders].name.len);
-	req->method = (enum http_method)hp->method;
-	req->http_major = hp->http_major;
-	req->http_minor = hp->http_minor;
-	if (interpret_head(rp) != 0)
-		return -1;
-	rp->cb_state = CB_BODY;
-	return 0;
-}
-
-static int on_chunk_header(http_parser *hp)
-{
-	struct request_parser *rp = rp_of(hp);
-
-	if (hp->content_length > rp->lim.body_bytes - rp->body_seen)
-		return reject(rp->req, 413, "chunk over the body limit");
-	return 0;
-}
-
-static int on_body(http_parser *hp, const char *at, size_t n)
-{
-	struct request_parser *rp = rp_of(hp);
-
-	if (n > rp->lim.body_bytes - rp->body_seen)
-		return reject(rp->req, 413, "body over the limit");
-	rp->body_seen += n;
-	if (rp->sink)
-		rp->sink(rp->sink_arg, at, n);
-	return 0;
-}
-
-/* Stop right after the message, so pipelined bytes stay unread. */
-static int on_message_complete(http_parser *hp)
-{
-	struct request_parser *rp = rp_of(hp);
-
-	rp->body_done = true;
-	http_parser_pause(hp, 1);
-	return 0;
-}
-
-static const http_parser_settings settings = {
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_chunk_header = on_chunk_header,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
+/* The methods http-parser knows, by name (case-sensitive, RFC 9110 9.1). */
+static const struct {
+	const char *name;
+	enum http_method method;
+} methods[] = {
+#define XX(num, id, string) {#string, HTTP_##id},
+	HTTP_METHOD_MAP(XX)
+#undef XX
 };
+
+static bool find_method(struct request *req)
+{
+	size_t i;
+
+	for (i = 0; i < PH_ARRAY_LEN(methods); i++) {
+		if (strlen(methods[i].name) == req->method_name.len &&
+		    memcmp(methods[i].name, req->method_name.p,
+			   req->method_name.len) == 0) {
+			req->method = methods[i].method;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* ---- interpretation of the parsed head ---- */
 
@@ -515,7 +397,7 @@ static int check_framing(struct request_parser *rp,
 	return 0;
 }
 
-/* Everything the server reads from the head, after http-parser is done. */
+/* Everything the server reads from the fields, once the head is split. */
 static int interpret_head(struct request_parser *rp)
 {
 	struct request *req = rp->req;
@@ -550,6 +432,8 @@ static enum req_status check_version(struct request *req, const char *v,
 		return fail(req, 400, "malformed HTTP version");
 	if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
 		return fail(req, 505, "unsupported HTTP version");
+	req->http_major = 1;
+	req->http_minor = (unsigned short)(v[7] - '0');
 	return REQ_HEAD;
 }
 
@@ -582,10 +466,15 @@ static enum req_status check_request_line(struct request_parser *rp,
 	return REQ_HEAD;
 }
 
-/* "name: value", n bytes without the CRLF. */
-static enum req_status check_field_line(struct request *req, const char *p,
-					size_t n)
+/*
+ * "name: value", n bytes without the CRLF: checked, then stored with the
+ * value trimmed of OWS (SP and HTAB alike) on both sides.
+ */
+static enum req_status check_field_line(struct request_parser *rp,
+					const char *p, size_t n)
 {
+	struct request *req = rp->req;
+	struct header *h;
 	const char *colon;
 	size_t i;
 
@@ -598,19 +487,24 @@ static enum req_status check_field_line(struct request *req, const char *p,
 		return fail(req, 400, "whitespace before colon");
 	if (!is_token(p, (size_t)(colon - p)))
 		return fail(req, 400, "invalid field name");
-	for (i = (size_t)(colon - p) + 1; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
+	for (i = (size_t)(colon - p) + 1; i < n; i++)
+		if (!http_field_byte((unsigned char)p[i]))
 			return fail(req, 400, "control byte in field value");
-	}
+	if (req->nheaders >= rp->hdr_cap)
+		return fail(req, 431, "too many header fields");
+	h = &req->headers[req->nheaders++];
+	h->name.p = p;
+	h->name.len = (size_t)(colon - p);
+	h->value = trim_ows(colon + 1, (size_t)(p + n - colon - 1));
 	return REQ_HEAD;
 }
 
 /*
  * Walk the n head bytes at p (request line first, blank line last) line by
- * line.  Returns REQ_HEAD when everything is acceptable.
+ * line, checking each and storing the request line's parts and the fields.
+ * Returns REQ_HEAD when everything is acceptable.
  */
-static enum req_status prevalidate(struct request_parser *rp, const char *p,
+static enum req_status scan_head(struct request_parser *rp, const char *p,
 				   size_t n)
 {
 	struct request *req = rp->req;
@@ -633,7 +527,7 @@ static enum req_status prevalidate(struct request_parser *rp, const char *p,
 		else if (++fields > rp->lim.headers)
 			st = fail(req, 431, "too many header fields");
 		else
-			st = check_field_line(req, p + pos, len);
+			st = check_field_line(rp, p + pos, len);
 		if (st != REQ_HEAD)
 			return st;
 		pos = e + 1;
@@ -692,47 +586,21 @@ static enum req_status check_partial(struct request_parser *rp, const char *buf,
 	return REQ_AGAIN;
 }
 
-static enum req_status map_parser_error(struct request *req, enum http_errno e)
-{
-	switch (e) {
-	case HPE_INVALID_METHOD:
-		return fail(req, 501, "unknown method");
-	case HPE_HEADER_OVERFLOW:
-		return fail(req, 431, "head too large");
-	case HPE_INVALID_CONTENT_LENGTH:
-		return fail(req, 400, "invalid Content-Length");
-	case HPE_UNEXPECTED_CONTENT_LENGTH:
-		return fail(req, 400, "Content-Length with Transfer-Encoding");
-	case HPE_INVALID_TRANSFER_ENCODING:
-		return fail(req, 400, "Transfer-Encoding other than chunked");
-	case HPE_INVALID_URL:
-		return fail(req, 400, "invalid request target");
-	default:
-		return fail(req, 400, "malformed head");
-	}
-}
-
-/* The whole head is in buf[lead, end): validate, parse, interpret. */
+/* The whole head is in buf[lead, end): validate, split, interpret. */
 static enum req_status parse_head(struct request_parser *rp, const char *buf,
 				  size_t lead, size_t end)
 {
 	struct request *req = rp->req;
-	enum http_errno e;
-	size_t n;
 
 	req->head_len = end;
 	if (end > rp->lim.header_bytes)
 		return fail(req, 431, "head too large");
-	if (prevalidate(rp, buf + lead, end - lead) != REQ_HEAD)
+	if (scan_head(rp, buf + lead, end - lead) != REQ_HEAD)
 		return REQ_ERROR;
-	n = http_parser_execute(&rp->hp, &settings, buf + lead, end - lead);
-	if (req->error != 0)
+	if (!find_method(req))
+		return fail(req, 501, "unknown method");
+	if (interpret_head(rp) != 0)
 		return REQ_ERROR;
-	e = HTTP_PARSER_ERRNO(&rp->hp);
-	if (e != HPE_OK && e != HPE_PAUSED)
-		return map_parser_error(req, e);
-	if (n != end - lead || rp->cb_state != CB_BODY)
-		return fail(req, 400, "incomplete head");
 	return REQ_HEAD;
 }
 
@@ -763,32 +631,44 @@ bool request_has_body(const struct request *req)
 	return req->chunked || (req->has_length && req->content_length > 0);
 }
 
+/* A Content-Length body: exactly that many bytes. */
+static enum req_status length_body(struct request_parser *rp, const char *data,
+				   size_t len, size_t *consumed,
+				   body_sink_fn sink, void *arg)
+{
+	uint64_t left = rp->req->content_length - rp->body_seen;
+	size_t n = len < left ? len : (size_t)left;
+
+	if (n > 0 && sink)
+		sink(arg, data, n);
+	rp->body_seen += n;
+	*consumed = n;
+	rp->body_done = rp->body_seen == rp->req->content_length;
+	return rp->body_done ? REQ_COMPLETE : REQ_AGAIN;
+}
+
 enum req_status request_body(struct request_parser *rp, const char *data,
 			     size_t len, size_t *consumed, body_sink_fn sink,
 			     void *arg)
 {
 	struct request *req = rp->req;
-	enum http_errno e;
-	size_t n;
 
 	*consumed = 0;
 	if (req->error != 0)
 		return REQ_ERROR;
-	if (rp->body_done)
+	if (rp->body_done || !request_has_body(req))
 		return REQ_COMPLETE;
-	if (len == 0) /* http-parser would take it for end of input */
+	if (!req->chunked)
+		return length_body(rp, data, len, consumed, sink, arg);
+	switch (chunked_decode(&rp->chunked, data, len, consumed, sink, arg)) {
+	case CHUNKED_AGAIN:
 		return REQ_AGAIN;
-	rp->sink = sink;
-	rp->sink_arg = arg;
-	http_parser_pause(&rp->hp, 0);
-	n = http_parser_execute(&rp->hp, &settings, data, len);
-	e = HTTP_PARSER_ERRNO(&rp->hp);
-	if (req->error != 0)
-		return REQ_ERROR;
-	if (e != HPE_OK && e != HPE_PAUSED)
-		return fail(req, 400, "invalid chunked framing");
-	*consumed = n;
-	return rp->body_done ? REQ_COMPLETE : REQ_AGAIN;
+	case CHUNKED_DONE:
+		rp->body_done = true;
+		return REQ_COMPLETE;
+	default:
+		return fail(req, rp->chunked.status, rp->chunked.reason);
+	}
 }
 
 const struct span *request_header(const struct request *req, const char *name)

@@ -1,5 +1,5 @@
 /*
- * request.h -- http-parser glue: bytes in the connection buffer -> struct
+ * request.h -- request parsing: bytes in the connection buffer -> struct
  * request.  No I/O and no allocation: every string is a span into the
  * caller's buffer, which must stay put until the request is answered.
  *
@@ -13,10 +13,12 @@
 #ifndef PH_REQUEST_H
 #define PH_REQUEST_H
 
-#include <http_parser.h>
+#include <http_parser.h> /* enum http_method, http_parser_parse_url */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "chunked.h"
 
 struct span {
 	const char *p;
@@ -71,20 +73,15 @@ enum req_status {
 	REQ_ERROR,    /* req->error says what to answer; close afterwards */
 };
 
-typedef void (*body_sink_fn)(void *arg, const char *p, size_t n);
-
 struct request_parser {
-	http_parser hp;
 	struct request *req;
 	struct header *hdr_store; /* caller's array of limits.headers entries */
 	size_t hdr_cap;
 	struct request_limits lim;
 	size_t scanned;  /* how far request_head() has looked for the end */
-	uint64_t body_seen;
+	uint64_t body_seen; /* Content-Length bytes consumed so far */
 	bool body_done;
-	int cb_state;    /* private to request.c */
-	body_sink_fn sink;
-	void *sink_arg;
+	struct chunked chunked; /* the decoder of a chunked body */
 };
 
 /* hdrs must hold lim->headers entries and outlive the parser. */
@@ -108,8 +105,10 @@ bool request_has_body(const struct request *req);
 /*
  * Feed len bytes that follow the head (or follow what was consumed before).
  * Decoded body bytes go to sink (may be NULL: discarded).  *consumed says how
- * many input bytes belong to this body.  REQ_ERROR with req->error 413 when
- * the body passes lim.body_bytes, 400 when the chunked framing is invalid.
+ * many input bytes belong to this body: all len on REQ_AGAIN, up to the end
+ * of the body on REQ_COMPLETE.  REQ_ERROR with req->error 413 when the body
+ * passes lim.body_bytes, 400 when the chunked framing is invalid (chunked.h).
+ * Any split of the input gives the same result.
  */
 enum req_status request_body(struct request_parser *rp, const char *data,
 			     size_t len, size_t *consumed, body_sink_fn sink,

@@ -472,6 +472,19 @@ bool token_eq(const char *s, size_t len, const char *lit)
 	return lit[i] == '\0';
 }
 
+bool http_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+bool http_field_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
 int parse_request_start(const char *s, size_t len, int64_t *out_us)
 {
 	uint64_t whole = 0, frac = 0, scale = 1;

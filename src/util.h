@@ -68,4 +68,10 @@ size_t fmt_u64(char *dst, uint64_t v);
 /* Case-insensitive compare of a length-counted token with a C string. */
 bool token_eq(const char *s, size_t len, const char *lit);
 
+/* tchar of RFC 9110 5.6.2: a byte of a token (field names, methods, ...). */
+bool http_tchar(unsigned char c);
+
+/* A byte allowed in a field value (RFC 9110 5.5): HTAB, SP, VCHAR, obs-text. */
+bool http_field_byte(unsigned char c);
+
 #endif

@@ -17,7 +17,11 @@
  * (docs/http.md); nheaders <= the limit; consumed <= len; a body never
  * yields more decoded bytes than the limit or than its input; the outcome
  * of the head does not depend on how it was split (except for the limits
- * checked on an incomplete head).
+ * checked on an incomplete head); the outcome of a body (status, consumed
+ * count, decoded bytes) is the same fed in one piece as in the splits; and
+ * a chunked body agrees with ref_chunked(), a separate whole-buffer reading
+ * of the RFC 9112 7.1 grammar: what it finds complete is complete with the
+ * same length and data, what it finds malformed is refused.
  */
 #include <sanitizer/asan_interface.h>
 #include <stdint.h>
@@ -30,6 +34,7 @@
 #define NSPLITS 8
 #define MAX_PIPELINED 8
 #define MAX_HEADERS 100
+#define FNV_OFFSET 14695981039346656037u
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \
@@ -142,16 +147,260 @@ struct sink {
 	const char *lo, *hi; /* the input of the current request_body call */
 	uint64_t total;
 	size_t call;         /* bytes delivered by the current call */
+	uint64_t hash;       /* FNV-1a of the decoded bytes */
 };
 
 static void sink_fn(void *arg, const char *p, size_t n)
 {
 	struct sink *s = arg;
+	size_t i;
 
 	CHECK(n > 0);
 	CHECK(p >= s->lo && p + n <= s->hi);
 	s->total += n;
 	s->call += n;
+	for (i = 0; i < n; i++)
+		s->hash = (s->hash ^ (unsigned char)p[i]) * 1099511628211u;
+}
+
+/* ---- a reference reading of a chunked body (RFC 9112 7.1) ----
+ *
+ * Deliberately unlike chunked.c: it works on the whole buffer, line by
+ * line, and has its own character classes.  It does not know the limits.
+ */
+
+enum ref_result { REF_VALID, REF_INVALID, REF_SHORT };
+
+static bool ref_tchar(unsigned char c)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') ||
+	       (c != 0 && memchr(extra, c, sizeof(extra) - 1) != NULL);
+}
+
+/* HTAB / SP / VCHAR / obs-text */
+static bool ref_vbyte(unsigned char c)
+{
+	return c == 9 || (c >= 32 && c != 127);
+}
+
+static int ref_hex(unsigned char c)
+{
+	const char *digits = "0123456789abcdef";
+	const char *d;
+
+	if (c >= 'A' && c <= 'F')
+		c = (unsigned char)(c + 32);
+	d = c ? strchr(digits, c) : NULL;
+	return d ? (int)(d - digits) : -1;
+}
+
+/*
+ * The line starting at b[*pos]: its content ends at the first CR or LF,
+ * which must be a CR followed by LF.  REF_VALID with [*start, *end) and
+ * *pos after the LF.
+ */
+static enum ref_result ref_line(const unsigned char *b, size_t n, size_t *pos,
+				size_t *start, size_t *end)
+{
+	size_t i = *pos;
+
+	while (i < n && b[i] != '\r' && b[i] != '\n')
+		i++;
+	if (i == n)
+		return REF_SHORT;
+	if (b[i] == '\n')
+		return REF_INVALID;
+	if (i + 1 == n)
+		return REF_SHORT;
+	if (b[i + 1] != '\n')
+		return REF_INVALID;
+	*start = *pos;
+	*end = i;
+	*pos = i + 2;
+	return REF_VALID;
+}
+
+static size_t ref_skip_bws(const unsigned char *l, size_t i, size_t n)
+{
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i;
+}
+
+static size_t ref_token(const unsigned char *l, size_t i, size_t n)
+{
+	while (i < n && ref_tchar(l[i]))
+		i++;
+	return i;
+}
+
+/* chunk-size [ chunk-ext ], the whole line l[0, n); false if malformed. */
+static bool ref_size_line(const unsigned char *l, size_t n, uint64_t *size)
+{
+	size_t i = 0, j;
+
+	*size = 0;
+	while (i < n && ref_hex(l[i]) >= 0) {
+		if (*size > UINT64_MAX / 16)
+			return false;
+		*size = *size * 16 + (uint64_t)ref_hex(l[i]);
+		i++;
+	}
+	if (i == 0)
+		return false;
+	while (i < n) { /* BWS ";" BWS name [ BWS "=" BWS value ] */
+		i = ref_skip_bws(l, i, n);
+		if (i == n || l[i] != ';')
+			return false;
+		i = ref_skip_bws(l, i + 1, n);
+		j = ref_token(l, i, n);
+		if (j == i)
+			return false;
+		i = j;
+		j = ref_skip_bws(l, i, n);
+		if (j == n || l[j] != '=')
+			continue; /* no value; BWS only before a ";" */
+		i = ref_skip_bws(l, j + 1, n);
+		if (i < n && l[i] == '"') {
+			for (i++; i < n && l[i] != '"'; i++) {
+				if (l[i] == '\\')
+					i++;
+				if (i == n || !ref_vbyte(l[i]))
+					return false;
+			}
+			if (i == n)
+				return false;
+			i++;
+		} else {
+			j = ref_token(l, i, n);
+			if (j == i)
+				return false;
+			i = j;
+		}
+	}
+	return true;
+}
+
+/* field-name ":" field-value, the whole line l[0, n). */
+static bool ref_field_line(const unsigned char *l, size_t n)
+{
+	size_t colon = ref_token(l, 0, n), i;
+
+	if (colon == 0 || colon == n || l[colon] != ':')
+		return false;
+	for (i = colon + 1; i < n; i++)
+		if (!ref_vbyte(l[i]))
+			return false;
+	return true;
+}
+
+/* REF_VALID: the body ends at *end and has *decoded data bytes. */
+static enum ref_result ref_chunked(const unsigned char *b, size_t n,
+				   size_t *end, uint64_t *decoded)
+{
+	size_t pos = 0, ls, le;
+	uint64_t size;
+	enum ref_result r;
+
+	*decoded = 0;
+	for (;;) {
+		r = ref_line(b, n, &pos, &ls, &le);
+		if (r != REF_VALID)
+			return r;
+		if (!ref_size_line(b + ls, le - ls, &size))
+			return REF_INVALID;
+		if (size == 0)
+			break;
+		if (size > n - pos)
+			return REF_SHORT;
+		pos += (size_t)size;
+		*decoded += size;
+		if (pos + 2 > n)
+			return n - pos == 1 && b[pos] != '\r' ? REF_INVALID
+							      : REF_SHORT;
+		if (b[pos] != '\r' || b[pos + 1] != '\n')
+			return REF_INVALID;
+		pos += 2;
+	}
+	for (;;) { /* trailer field lines up to an empty line */
+		r = ref_line(b, n, &pos, &ls, &le);
+		if (r != REF_VALID)
+			return r;
+		if (ls == le)
+			break;
+		if (!ref_field_line(b + ls, le - ls))
+			return REF_INVALID;
+	}
+	*end = pos;
+	return REF_VALID;
+}
+
+/* The outcome of one body. */
+struct body_result {
+	enum req_status st;
+	int error;
+	size_t consumed;
+	uint64_t total, hash;
+};
+
+/*
+ * The same request again, head and body each in a single call: the body
+ * outcome must not depend on the splits.
+ */
+static void compare_body_whole(const struct request_limits *lim,
+			       const char *cur, size_t avail, bool use_sink,
+			       const struct body_result *split)
+{
+	struct header hdrs[MAX_HEADERS];
+	struct request req;
+	struct request_parser rp;
+	struct sink sink = {.hash = FNV_OFFSET};
+	size_t consumed;
+	enum req_status st;
+
+	request_parser_init(&rp, &req, hdrs, lim);
+	st = request_head(&rp, cur, avail);
+	CHECK(st == REQ_HEAD);
+	sink.lo = cur + req.head_len;
+	sink.hi = cur + avail;
+	st = request_body(&rp, cur + req.head_len, avail - req.head_len,
+			  &consumed, use_sink ? sink_fn : NULL, &sink);
+	CHECK(st == split->st);
+	CHECK(req.error == split->error);
+	if (st != REQ_ERROR)
+		CHECK(consumed == split->consumed);
+	if (use_sink) {
+		CHECK(sink.total == split->total);
+		CHECK(sink.hash == split->hash);
+	}
+}
+
+/* A chunked body against the reference reading (fed all of n). */
+static void compare_ref(const char *body, size_t n,
+			const struct body_result *got, bool use_sink)
+{
+	size_t end = 0;
+	uint64_t decoded = 0;
+	enum ref_result r = ref_chunked((const unsigned char *)body, n, &end,
+					&decoded);
+
+	if (got->st == REQ_COMPLETE) {
+		CHECK(r == REF_VALID);
+		CHECK(got->consumed == end);
+		if (use_sink)
+			CHECK(got->total == decoded);
+	}
+	/* The limit (413) may cut a body short of what the reference sees;
+	 * within it, a valid body completes and a malformed one is refused. */
+	if (got->st == REQ_ERROR && got->error == 413)
+		return;
+	if (r == REF_VALID)
+		CHECK(got->st == REQ_COMPLETE);
+	if (r == REF_INVALID)
+		CHECK(got->st == REQ_ERROR);
 }
 
 /* Parse one head of buf[0, total) fed in splits; returns the status. */
@@ -267,6 +516,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* The body: what follows the head, in splits again. */
 		boff = req.head_len;
+		sink.hash = FNV_OFFSET;
 		if (!request_has_body(&req)) {
 			CHECK(request_body(&rp, cur + boff, avail - boff,
 					   &consumed, NULL, NULL) ==
@@ -299,9 +549,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(consumed == n);
 			}
 			CHECK(sink.total <= lim->body_bytes);
+			CHECK(sink.total <= boff - req.head_len ||
+			      st == REQ_ERROR);
 			if (req.has_length && st == REQ_COMPLETE &&
 			    !(flags & 2))
 				CHECK(sink.total == req.content_length);
+			{
+				struct body_result br = {
+					st, req.error, boff - req.head_len,
+					sink.total, sink.hash,
+				};
+				compare_body_whole(lim, cur, avail,
+						   !(flags & 2), &br);
+				if (req.chunked)
+					compare_ref(cur + req.head_len,
+						    avail - req.head_len, &br,
+						    !(flags & 2));
+			}
 			if (st != REQ_COMPLETE)
 				break;
 		}

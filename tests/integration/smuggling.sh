@@ -66,6 +66,7 @@ def report(ok, name, detail=""):
     sys.stdout.flush()
 
 H = b"Host: localhost\r\n"
+TE = b"POST /x HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
 cases = [
     # name, first request, acceptable statuses
     ("CL + TE", b"POST / HTTP/1.1\r\n" + H +
@@ -120,6 +121,41 @@ cases = [
      b"Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", ["400"]),
     ("chunk data longer than its size", b"POST / HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", ["400"]),
+    # Chunked framing is checked to RFC 9112 7.1 byte by byte, whatever a
+    # lax parser would skip or guess.
+    ("chunk data not followed by CRLF", TE + b"5\r\nhelloXY0\r\n\r\n", ["400"]),
+    # A parser that ends chunk data at a bare LF sees one POST of 0x110
+    # bytes; one that skips two bytes after chunk data sees a GET behind it.
+    ("chunk data ended by LF, request inside", TE + b"1\r\nA\n110\r\n" + b"P" * 16 +
+     b"XY0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n" +
+     b"Z" * 193 + b"\r\n0\r\n\r\n", ["400"]),
+    ("chunk data ended by bare LF", TE + b"5\r\nhello\n0\r\n\r\n", ["400"]),
+    ("chunk data ended by bare CR", TE + b"5\r\nhello\r0\r\n\r\n", ["400"]),
+    ("chunk size line ended by bare LF", TE + b"5\nhello\r\n0\r\n\r\n", ["400"]),
+    ("chunk size line ended by CR and a byte", TE + b"5\rXhello\r\n0\r\n\r\n", ["400"]),
+    ("space after chunk size", TE + b"5 \r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("HTAB after chunk size", TE + b"5\t\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("space before chunk size", TE + b" 5\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("chunk size 0x5", TE + b"0x5\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("empty chunk size", TE + b"\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("LF in a chunk extension", TE + b"5;a\nb\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("NUL in a chunk extension", TE + b"5;a\x00b\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("control byte in a chunk extension", TE + b"5;a=\x01\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("chunk extension without a name", TE + b"5;=x\r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("unterminated quoted chunk extension", TE + b'5;a="b\r\nhello\r\n0\r\n\r\n', ["400"]),
+    ("space after a chunk extension", TE + b"5;a=b \r\nhello\r\n0\r\n\r\n", ["400"]),
+    ("last chunk ended by bare LF", TE + b"0\r\n\n", ["400"]),
+    ("last chunk with LF LF", TE + b"0\n\n", ["400"]),
+    ("last chunk, then CR and a byte", TE + b"0\r\n\rX", ["400"]),
+    ("bare LF in a trailer", TE + b"0\r\nX-T: a\nb\r\n\r\n", ["400"]),
+    ("bare CR in a trailer", TE + b"0\r\nX-T: a\rb\r\n\r\n", ["400"]),
+    ("NUL in a trailer", TE + b"0\r\nX-T: a\x00b\r\n\r\n", ["400"]),
+    ("control byte in a trailer", TE + b"0\r\nX-T: a\x1bb\r\n\r\n", ["400"]),
+    ("obs-fold in the trailers", TE + b"0\r\nX-T: a\r\n b\r\n\r\n", ["400"]),
+    ("space before colon in a trailer", TE + b"0\r\nX-T : a\r\n\r\n", ["400"]),
+    ("trailer line without a colon", TE + b"0\r\nX-T\r\n\r\n", ["400"]),
+    ("trailer field name not a token", TE + b"0\r\nX(T): a\r\n\r\n", ["400"]),
+    ("trailer section ended by bare LF", TE + b"0\r\nX-T: a\r\n\n", ["400"]),
     ("HTTP/1.1 without Host", b"GET / HTTP/1.1\r\n\r\n", ["400"]),
     ("two Host fields", b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: other\r\n\r\n", ["400"]),
     ("two identical Host fields", b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", ["400"]),
@@ -152,8 +188,21 @@ for name, first in [
      b"Transfer-Encoding: chunked\r\n\r\n" + chunked),
     ("chunked POST with extension and trailer", b"POST /index.html HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: Chunked\r\n\r\n" + b"%x;ext=1\r\n%s\r\n0\r\nX-Trailer: t\r\n\r\n" % (len(inner), inner)),
+    ("chunked POST with BWS, quoted extensions, leading zeros and trailers",
+     b"POST /index.html HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n" +
+     b'00%x ; a = "q\\"\t;" ;b;c=d\r\n%s\r\n000\r\nX-A: 1\r\nX-B:\t2 \xe9\r\n\r\n'
+     % (len(inner), inner)),
     ("Content-Length POST", b"POST /index.html HTTP/1.1\r\n" + H +
      b"Content-Length: %d\r\n\r\n" % len(inner) + inner),
+    # OWS is SP or HTAB, before and after a field value.
+    ("Transfer-Encoding: chunked HTAB", b"POST /index.html HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: chunked\t\r\n\r\n" + chunked),
+    ("Transfer-Encoding: HTAB chunked HTAB SP", b"POST /index.html HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding:\tchunked\t \r\n\r\n" + chunked),
+    ("Content-Length: N HTAB", b"POST /index.html HTTP/1.1\r\n" + H +
+     b"Content-Length: %d\t\r\n\r\n" % len(inner) + inner),
+    ("Content-Length: HTAB N SP HTAB", b"POST /index.html HTTP/1.1\r\n" + H +
+     b"Content-Length:\t%d \t\r\n\r\n" % len(inner) + inner),
 ]:
     out, eof, secs = exchange(first + SECOND, wait=1.5)
     sl = status_lines(out)

@@ -404,8 +404,14 @@ static void compare_ref(const char *body, size_t n,
 }
 
 /* Parse one head of buf[0, total) fed in splits; returns the status. */
+/*
+ * The head in pieces.  parked: between pieces the connection waits in its
+ * worker's set, as serve.c does it: the parser is reset and only how far
+ * the head was scanned is kept.
+ */
 static enum req_status feed_head(struct request_parser *rp, const char *buf,
-				 size_t total, struct feed *f, size_t *fed)
+				 size_t total, struct feed *f, size_t *fed,
+				 bool parked)
 {
 	enum req_status st = REQ_AGAIN;
 	size_t len = 0;
@@ -418,6 +424,11 @@ static enum req_status feed_head(struct request_parser *rp, const char *buf,
 		unpoison(buf, total);
 		if (st != REQ_AGAIN)
 			break;
+		if (parked) {
+			size_t scanned = rp->scanned;
+			request_reset(rp);
+			rp->scanned = scanned;
+		}
 	}
 	*fed = len;
 	return st;
@@ -499,7 +510,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * the next request there.  Poison what precedes it here. */
 		if (off > 0)
 			ASAN_POISON_MEMORY_REGION(buf, off);
-		st = feed_head(&rp, cur, avail, &f, &fed);
+		st = feed_head(&rp, cur, avail, &f, &fed, (flags & 2) != 0);
 		CHECK(fed <= avail);
 		if (st == REQ_ERROR) {
 			CHECK(status_ok(req.error));

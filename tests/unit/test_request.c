@@ -191,6 +191,53 @@ Test(request, head_split_byte_by_byte)
 	cr_assert_eq(req.nheaders, 2);
 }
 
+/*
+ * A head that waited in a worker's set between pieces (serve.c: the parser
+ * reset, how far it was scanned kept) is read exactly as if it had arrived
+ * whole, whatever the split: the same outcome, status and head length.
+ */
+Test(request, head_split_anywhere_parked)
+{
+	static const char *const heads[] = {
+		"GET /x?y HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n",
+		"\r\nPOST /r HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+		"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n",   /* bare LF */
+		"GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", /* obs-fold */
+		"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",       /* bare CR */
+		"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n",
+	};
+
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+		const char *s = heads[h];
+		size_t len = strlen(s);
+		enum req_status whole;
+		int whole_error;
+		size_t whole_len;
+
+		request_reset(&rp);
+		whole = request_head(&rp, s, len);
+		whole_error = req.error;
+		whole_len = req.head_len;
+		for (size_t cut = 1; cut < len; cut++) {
+			enum req_status st;
+			request_reset(&rp);
+			st = request_head(&rp, s, cut);
+			if (st == REQ_AGAIN) {
+				size_t scanned = rp.scanned;
+				request_reset(&rp);
+				rp.scanned = scanned;
+				st = request_head(&rp, s, len);
+			}
+			cr_assert_eq(st, whole, "head %zu cut at %zu", h, cut);
+			cr_assert_eq(req.error, whole_error, "head %zu cut at %zu", h, cut);
+			if (st == REQ_HEAD)
+				cr_assert_eq(req.head_len, whole_len,
+					     "head %zu cut at %zu", h, cut);
+		}
+	}
+}
+
 Test(request, leading_empty_lines)
 {
 	const char *s = "\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";

@@ -15,17 +15,16 @@
 
 ph_setup
 # A request that keeps the only worker busy until the test releases it
-# (at most 7.5 s): a CGI that waits for a file.  (A large file would not
+# (at most 20 s): a CGI that waits for a file.  (A large file would not
 # do: the kernel's socket buffers take megabytes at once, and the worker is
 # free long before the client has read them.)
 mkdir -p "$PH_DIR/cgi-bin"
 cat >"$PH_DIR/cgi-bin/slow.sh" <<EOF
 #!/bin/sh
 : >"$PH_DIR/slow.started"
-i=0
-while [ ! -e "$PH_DIR/slow.release" ] && [ \$i -lt 150 ]; do
+end=\$((\$(date +%s) + 20))
+while [ ! -e "$PH_DIR/slow.release" ] && [ \$(date +%s) -lt \$end ]; do
 	sleep 0.05
-	i=\$((i + 1))
 done
 printf 'Content-Type: text/plain\r\n\r\nslow\n'
 EOF
@@ -39,16 +38,17 @@ index: [index.html]
 access_log: {path: "off"}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
-timeouts: {drain_delay: 1s, graceful: 15s, keepalive: 10s}
+timeouts: {drain_delay: 1s, graceful: 30s, keepalive: 10s}
 routes:
   - prefix: /cgi-bin/
-    cgi: {dir: cgi-bin, timeout: 10s}' || finish
+    cgi: {dir: cgi-bin, timeout: 30s}' || finish
 
 curl -s -m 30 -o "$PH_DIR/slow.body" -w '%{http_code}\n' \
 	"$PH_URL/cgi-bin/slow.sh" >"$PH_DIR/slow.out" 2>/dev/null &
 slow=$!
-wait_file() { # FILE: up to 10 s
-	for _ in $(seq 200); do
+wait_file() { # FILE: up to 20 s
+	local end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
 		[ -e "$1" ] && return 0
 		sleep 0.05
 	done
@@ -95,7 +95,7 @@ for t in ts:
 print("\n".join(res))
 PY
 queued=$!
-wait_file "$PH_DIR/queued.ready"
+check "the five queued connections sent their requests" wait_file "$PH_DIR/queued.ready"
 sleep 0.2 # the requests reach the accept queue
 kill -TERM "$PH_PID"
 # Past drain_delay (1 s) the workers are told to stop; only then does the

@@ -12,8 +12,12 @@ PH_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
 libyaml-dev libhttp-parser-dev libcriterion-dev"
 
 # shellcheck disable=SC2034
+# Every tool a test uses is here: under CI=true a test skipped for a missing
+# tool fails the run (tests/allowed-skips).  man-db (man --warnings),
+# logrotate (logrotate -d), media-types (/etc/mime.types), util-linux
+# (setpriv).
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
-systemd"
+systemd man-db logrotate media-types util-linux"
 
 # Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):
 # clang with libFuzzer and the sanitizer runtimes.

@@ -183,14 +183,15 @@ import re, sys
 q = r'"((?:[^"\\]|\\.)*)"'
 rx = re.compile(r'^(\S+) (\S+) (\S+) \[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] '
                 + q + r' (\d{3}) (\d+|-) ' + q + ' ' + q + '$')
-bad = 0
+bad = n = 0
 for line in open(sys.argv[1], encoding="latin-1"):
+    n += 1
     line = line.rstrip("\n")
     m = rx.match(line)
     if not m or not re.match(r'^\S+ \S+ HTTP/\d\.\d$', m.group(5)):
         print("# does not match: %r" % line)
         bad += 1
-sys.exit(1 if bad else 0)
+sys.exit(1 if bad or n < 42 else 0)
 PY
 check "a combined line has referer and agent" grep -q '^127\.0\.0\.1 - - \[.*\] "GET /?n=7 HTTP/1\.1" 200 [0-9]* "http://ref\.test/7" "combined/7"$' "$LOG"
 check "a HEAD line" grep -q '"HEAD / HTTP/1\.1" 200 ' "$LOG"

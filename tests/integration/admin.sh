@@ -180,14 +180,53 @@ if [ -n "$apid" ]; then
 fi
 
 # --- graceful stop: drain ----------------------------------------------------------
-kill -TERM "$MASTER"
-# The worker request first: the admin checks each start python (slow on a
-# loaded machine) and drain_delay is 2 s.
-code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$PH_URL/" || true)
-check "the workers still serve during drain_delay (got $code)" test "$code" = 200
-check "agent: drain during drain_delay" wait_for 1 agent_is '^drain$'
-check "/readyz is 503 draining" test "$(admin_get /readyz)" = "503 draining"
-check "/healthz is still 200 while draining" test "$(admin_get /healthz)" = "200 ok"
+# One process sends the TERM and looks during drain_delay (5 s): a curl and
+# a python per look take longer than that on a busy machine.
+ph_results drain-probe python3 - "$MASTER" "$AGENT_PORT" "$ADMIN_PORT" "$PH_PORT" <<'PY'
+import http.client, os, signal, socket, sys, time
+pid, agent, admin, port = (int(a) for a in sys.argv[1:5])
+
+def report(ok, name):
+    print(("PASS" if ok else "FAIL") + "\t" + name, flush=True)
+
+def agent_line():
+    try:
+        s = socket.create_connection(("127.0.0.1", agent), timeout=2)
+        data = b""
+        while True:
+            c = s.recv(256)
+            if not c:
+                break
+            data += c
+        s.close()
+        return data.decode("ascii", "replace").rstrip("\n")
+    except OSError as e:
+        return "%s" % type(e).__name__
+
+def get(p, path):  # "CODE BODY"
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", p, timeout=2)
+        c.request("GET", path)
+        r = c.getresponse()
+        return "%d %s" % (r.status, r.read().decode("latin-1").strip())
+    except (OSError, http.client.HTTPException) as e:
+        return "000 %s" % type(e).__name__
+
+os.kill(pid, signal.SIGTERM)
+t0 = time.monotonic()
+line = agent_line()
+while line != "drain" and time.monotonic() - t0 < 1.0:
+    time.sleep(0.05)
+    line = agent_line()
+report(line == "drain", "agent: drain during drain_delay (got %r)" % line)
+got = get(admin, "/readyz")
+report(got == "503 draining", "/readyz is 503 draining (got %r)" % got)
+got = get(admin, "/healthz")
+report(got == "200 ok", "/healthz is still 200 while draining (got %r)" % got)
+got = get(port, "/").split()[0]
+report(got == "200", "the workers still serve during drain_delay (got %s)" % got)
+print("# looked %.2f s into drain_delay (5 s)" % (time.monotonic() - t0))
+PY
 ph_stop TERM
 check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 check "no process listens on the admin port after the stop" \

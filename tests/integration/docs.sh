@@ -37,6 +37,8 @@ for page in "$man8" "$man5"; do
 			grep -v 'cannot adjust line')
 		check "$name: man --warnings -l reports nothing" test -z "$out"
 		[ -z "$out" ] || printf '#   %s\n' "$out"
+	else
+		skip "$name: man --warnings -l reports nothing" "man not found: install man-db"
 	fi
 done
 
@@ -59,7 +61,9 @@ for opt in $opts; do
 	check "$opt from -h is in OPTIONS" grep -Eq -- "^\.BI? \\\\$opt\b" "$man8"
 done
 # And the other way round: the SYNOPSIS promises nothing -h does not know.
-for opt in $(grep -o '\[-[A-Za-z]' <<<"$synopsis" | cut -c2- | sort -u); do
+sopts=$(grep -o '\[-[A-Za-z]' <<<"$synopsis" | cut -c2- | sort -u)
+check "the SYNOPSIS lists options" test -n "$sopts"
+for opt in $sopts; do
 	check "$opt from the SYNOPSIS is in -h" grep -q -- "\[$opt\b" <<<"$help"
 done
 
@@ -89,10 +93,13 @@ check "conf/server.yaml passes -t" test "$status" = 0
 
 if command -v logrotate >/dev/null 2>&1; then
 	ph_setup
-	check "logrotate -d accepts the logrotate file" \
-		logrotate -d -s "$PH_DIR/logrotate.state" "$logrotate"
+	if logrotate -d -s "$PH_DIR/logrotate.state" "$logrotate" >"$PH_DIR/logrotate.out" 2>&1; then
+		pass "logrotate -d accepts the logrotate file"
+	else
+		fail "logrotate -d accepts the logrotate file" "$(tail -n 20 "$PH_DIR/logrotate.out")"
+	fi
 else
-	echo "# skipped logrotate -d: logrotate not found"
+	skip "logrotate -d accepts the logrotate file" "logrotate not found: install logrotate"
 fi
 
 # systemd-analyze verify, where it works at all: try a trivial unit first.
@@ -103,11 +110,16 @@ cat >"$PH_DIR/units/ph-probe.service" <<'UNIT'
 ExecStart=/bin/true
 UNIT
 if ! command -v systemd-analyze >/dev/null 2>&1; then
-	echo "# skipped systemd-analyze verify: systemd-analyze not found"
+	for unit in prefork-httpd.service prefork-httpd.socket; do
+		skip "systemd-analyze verify $unit" "systemd-analyze not found: install systemd"
+	done
 elif ! systemd-analyze verify "$PH_DIR/units/ph-probe.service" \
 	>"$PH_DIR/probe.log" 2>&1; then
-	echo "# skipped systemd-analyze verify: it fails even on a trivial unit here:"
 	sed 's/^/#   /' "$PH_DIR/probe.log" | head -5
+	for unit in prefork-httpd.service prefork-httpd.socket; do
+		skip "systemd-analyze verify $unit" \
+			"systemd-analyze verify fails even on a trivial unit here: $(head -n 1 "$PH_DIR/probe.log")"
+	done
 else
 	# The installed paths do not exist here: point Exec* at the built binary.
 	sed -E "s|^(Exec[A-Za-z]*=)[^ ]*/prefork-httpd|\1$PREFORK_HTTPD|" \

@@ -2,9 +2,9 @@
 # drain.sh -- a graceful stop (TERM, drain_delay 1s) loses nothing.
 #
 # 1. workers: 1, busy with a slow request (a CGI); 5 more connections send their
-#    requests and wait in the accept queue; then TERM.  The slow request
-#    completes, and all 5 queued requests are answered (with Connection:
-#    close) -- none is reset.
+#    requests and wait in the accept queue; then TERM, and after drain_delay
+#    the slow request ends.  It completes, and all 5 queued requests are
+#    answered (with Connection: close) -- none is reset.
 # 2. workers: 3: during drain_delay /healthz answers 503 "draining" while
 #    other requests are still served; a POST whose body is still arriving
 #    on a keep-alive connection when the stop comes is answered (with
@@ -15,11 +15,20 @@
 . "$(dirname "$0")/lib.sh"
 
 ph_setup
-# A request that keeps the only worker busy for 3 s: a CGI that sleeps.
-# (A large file would not do: the kernel's socket buffers take megabytes
-# at once, and the worker is free long before the client has read them.)
+# A request that keeps the only worker busy until the test releases it
+# (at most 20 s): a CGI that waits for a file.  (A large file would not
+# do: the kernel's socket buffers take megabytes at once, and the worker is
+# free long before the client has read them.)
 mkdir -p "$PH_DIR/cgi-bin"
-printf '#!/bin/sh\nsleep 3\nprintf "Content-Type: text/plain\\r\\n\\r\\nslow\\n"\n' >"$PH_DIR/cgi-bin/slow.sh"
+cat >"$PH_DIR/cgi-bin/slow.sh" <<EOF
+#!/bin/sh
+: >"$PH_DIR/slow.started"
+end=\$((\$(date +%s) + 20))
+while [ ! -e "$PH_DIR/slow.release" ] && [ \$(date +%s) -lt \$end ]; do
+	sleep 0.05
+done
+printf 'Content-Type: text/plain\r\n\r\nslow\n'
+EOF
 cp "$top_srcdir/tests/cgi-bin/sha256.py" "$PH_DIR/cgi-bin/"
 chmod 755 "$PH_DIR/cgi-bin/slow.sh" "$PH_DIR/cgi-bin/sha256.py"
 
@@ -30,24 +39,36 @@ index: [index.html]
 access_log: {path: "off"}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
-timeouts: {drain_delay: 1s, graceful: 15s, keepalive: 10s}
+timeouts: {drain_delay: 1s, graceful: 30s, keepalive: 10s}
 routes:
   - prefix: /cgi-bin/
-    cgi: {dir: cgi-bin, timeout: 10s}' || finish
+    cgi: {dir: cgi-bin, timeout: 30s}' || finish
 
 curl -s -m 30 -o "$PH_DIR/slow.body" -w '%{http_code}\n' \
 	"$PH_URL/cgi-bin/slow.sh" >"$PH_DIR/slow.out" 2>/dev/null &
 slow=$!
-sleep 0.3
+wait_file() { # FILE: up to 20 s
+	local end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check "the slow request holds the only worker" wait_file "$PH_DIR/slow.started"
 # Five connections send a request each; they wait in the accept queue.
-python3 - "$PH_PORT" >"$PH_DIR/queued.out" <<'PY' &
+# (It creates queued.ready once all five have sent: on a busy machine
+# python's start alone can outlast drain_delay.)
+python3 - "$PH_PORT" "$PH_DIR/queued.ready" >"$PH_DIR/queued.out" <<'PY' &
 import socket, sys, threading, time
-port = int(sys.argv[1])
+port, ready = int(sys.argv[1]), sys.argv[2]
 res = [None] * 5
+sent = [threading.Event() for _ in range(5)]  # sent, or failed
 def one(i):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=20)
         s.sendall(b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n")
+        sent[i].set()
         data = b""
         while True:
             c = s.recv(65536)
@@ -62,16 +83,26 @@ def one(i):
         res[i] = "reset -"
     except Exception as e:
         res[i] = "%s -" % type(e).__name__
+    finally:
+        sent[i].set()
 ts = [threading.Thread(target=one, args=(i,)) for i in range(5)]
 for t in ts:
     t.start()
+for e in sent:
+    e.wait()
+open(ready, "w").close()
 for t in ts:
     t.join()
 print("\n".join(res))
 PY
 queued=$!
-sleep 0.5
+check "the five queued connections sent their requests" wait_file "$PH_DIR/queued.ready"
+sleep 0.2 # the requests reach the accept queue
 kill -TERM "$PH_PID"
+# Past drain_delay (1 s) the workers are told to stop; only then does the
+# slow request end, and the worker answers the queued ones.
+sleep 1.5
+: >"$PH_DIR/slow.release"
 wait "$queued" || true
 wait "$slow" || true
 echo "# queued connections (status connection):"
@@ -172,12 +203,14 @@ PY
 client=$!
 read -r _ <"$fifo"
 kill -TERM "$PH_PID"
-sleep 0.3
-code=$(curl -s -o "$PH_DIR/health.body" -m 2 -w '%{http_code}' "$PH_URL/healthz" || true)
-check "/healthz answers 503 during drain_delay (got $code)" test "$code" = 503
+sleep 0.2
+# Both in one curl, well within drain_delay even on a busy machine.
+codes=$(curl -s -m 2 -w '%{http_code} ' -o "$PH_DIR/health.body" "$PH_URL/healthz" \
+	-o /dev/null "$PH_URL/index.html" || true)
+read -r code code2 <<<"$codes"
+check "/healthz answers 503 during drain_delay (got ${code:-none})" test "${code:-}" = 503
 check "... with the body 'draining'" grep -qx draining "$PH_DIR/health.body"
-code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$PH_URL/index.html" || true)
-check "other requests are still served during drain_delay (got $code)" test "$code" = 200
+check "other requests are still served during drain_delay (got ${code2:-none})" test "${code2:-}" = 200
 wait "$client" || true
 sed 's/^/# client: /' "$PH_DIR/inflight.out"
 check "K and P were served before the stop" \

@@ -14,6 +14,13 @@
 #   ph_stop
 #   finish
 #
+# The output is TAP: one "ok - NAME" or "not ok - NAME" line per check,
+# "ok - NAME # SKIP REASON" for a check that could not run here (skip), and
+# at the end (finish) the plan "1..N".  `make check` runs it through
+# automake's TAP driver, which counts each check; a file that ends without
+# its plan (an error, a missing `finish`) or whose exit status is not 0
+# while nothing failed is an ERROR.  Diagnostics are "# " lines.
+#
 # Environment (set by `make check`): PREFORK_HTTPD, the server binary;
 # top_srcdir and top_builddir.  Set PH_KEEP=1 to keep the temporary
 # directory.  PH_START_WAIT and PH_STOP_WAIT (seconds, default 5 and 10)
@@ -29,6 +36,7 @@ export PYTHONPATH="$PH_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
 
 PH_PASSED=0
 PH_FAILED=0
+PH_SKIPPED=0
 PH_DIR=
 PH_PID=
 PH_PORT=
@@ -52,18 +60,47 @@ unset ph_tool
 
 # --- results ---------------------------------------------------------------
 
-pass() {
-	PH_PASSED=$((PH_PASSED + 1))
-	echo "ok - $1"
+# ph_tap_text TEXT: TEXT on one line, for a TAP description: newlines become
+# spaces and '#' is escaped, so that no name can be read as a directive.
+ph_tap_text() {
+	local t=${1//$'\r'/}
+	t=${t//$'\n'/ }
+	printf '%s' "${t//#/\\#}"
 }
 
+pass() {
+	PH_PASSED=$((PH_PASSED + 1))
+	echo "ok - $(ph_tap_text "$1")"
+}
+
+# fail NAME [DETAIL...]: a failed check; each DETAIL line goes under it as a
+# TAP comment.
 fail() {
 	PH_FAILED=$((PH_FAILED + 1))
-	echo "not ok - $1"
+	echo "not ok - $(ph_tap_text "$1")"
 	if [ $# -gt 1 ]; then
 		shift
-		printf '    %s\n' "$@"
+		printf '%s\n' "$@" | sed 's/^/#   /'
 	fi
+}
+
+# skip NAME REASON: a check that cannot run here, and why.  A skip is never
+# a pass: scripts/test lists every skip, and under CI=true fails the run for
+# any whose reason is not in tests/allowed-skips.
+skip() {
+	PH_SKIPPED=$((PH_SKIPPED + 1))
+	echo "ok - $(ph_tap_text "$1") # SKIP $(ph_tap_text "$2")"
+}
+
+# ph_skip_all REASON: the whole file cannot run here (call it before any
+# check): the plan "1..0 # SKIP REASON", then exit 0.
+ph_skip_all() {
+	if [ $((PH_PASSED + PH_FAILED + PH_SKIPPED)) -gt 0 ]; then
+		skip "the rest of $(basename "$0")" "$1"
+		finish
+	fi
+	echo "1..0 # SKIP $(ph_tap_text "$1")"
+	exit 0
 }
 
 # check NAME COMMAND [ARG...]: pass when the command succeeds.
@@ -78,9 +115,54 @@ check() {
 	fi
 }
 
-# finish: print the summary and exit 0 when nothing failed.
+# check_lines NAME FILE MIN AWK_CONDITION: pass when FILE has at least MIN
+# lines (at least one when MIN is 0 or less) and AWK_CONDITION holds on every
+# one of them; a check over a list fails when the list is empty.  The lines
+# that break the condition are shown.
+#   check_lines "each client had no error" "$out" 8 '$4 == 0'
+check_lines() {
+	local name=$1 file=$2 min=$3 cond=$4 n bad
+	[ "$min" -ge 1 ] || min=1
+	n=$(grep -c . "$file" 2>/dev/null || true)
+	bad=$(awk "!($cond)" "$file" 2>&1 | head -n 5)
+	if [ "${n:-0}" -lt "$min" ]; then
+		fail "$name" "expected at least $min lines in $(basename "$file"), got ${n:-0}"
+	elif [ -n "$bad" ]; then
+		fail "$name" "lines that do not satisfy $cond:" "$bad"
+	else
+		pass "$name"
+	fi
+}
+
+# ph_results LABEL COMMAND [ARG...]: run a helper (LABEL names it in
+# failures) that prints its results, one a line: "PASS<TAB>NAME" or
+# "FAIL<TAB>NAME[<TAB>DETAIL]", each a check, and "# ..." comments.  Any other line fails, and so does a helper that exits
+# non-zero or reports no result at all.
+ph_results() {
+	local label=$1 verdict name detail n=0
+	shift
+	while IFS=$'\t' read -r verdict name detail; do
+		case $verdict in
+		PASS) pass "$name" ;;
+		FAIL) fail "$name" ${detail:+"$detail"} ;;
+		\#*) echo "$verdict${name:+ $name}${detail:+ $detail}"; continue ;;
+		*) fail "helper output" "$verdict $name" ;;
+		esac
+		n=$((n + 1))
+	done < <("$@" || printf 'FAIL\thelper %s exited with status %s\n' "$label" "$?")
+	if [ "$n" -eq 0 ]; then
+		fail "helper $label reported results" "it printed no PASS or FAIL line"
+	fi
+}
+
+# finish: print the plan and the counts, and exit 0 when nothing failed.  A
+# file that ran no check at all fails: it tested nothing.
 finish() {
-	echo "$PH_PASSED passed, $PH_FAILED failed"
+	if [ $((PH_PASSED + PH_FAILED + PH_SKIPPED)) -eq 0 ]; then
+		fail "$(basename "$0") ran at least one check"
+	fi
+	echo "1..$((PH_PASSED + PH_FAILED + PH_SKIPPED))"
+	echo "# $PH_PASSED passed, $PH_FAILED failed, $PH_SKIPPED skipped"
 	if [ "$PH_FAILED" -eq 0 ]; then
 		exit 0
 	fi

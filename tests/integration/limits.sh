@@ -199,17 +199,7 @@ _, h, _ = parse(exchange(b"GET /missing HTTP/1.1\r\n" + H + C + b"\r\n")[0])
 report(h.get("server") == "prefork-httpd", "server_tokens: false: error responses too (got %r)" % h.get("server"))
 PY
 
-run_helper() {
-	while IFS=$'\t' read -r verdict name detail; do
-		case $verdict in
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" "${detail:-}" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-	done < <(timeout 300 "$@" || printf 'FAIL\thelper exited with status %s\n' "$?")
-}
-
-run_helper python3 "$PH_DIR/limits.py" "$PH_PORT" "$PH_DIR/www/index.html" 5000
+ph_results limits.py timeout 300 python3 "$PH_DIR/limits.py" "$PH_PORT" "$PH_DIR/www/index.html" 5000
 
 expect_status "$PH_URL/" 200
 ph_stop TERM

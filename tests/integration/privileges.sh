@@ -3,18 +3,15 @@
 # root to bind on reload and to reopen logs); `user: root` needs
 # `allow_root: true`; SIGUSR1 and `-s reopen` reopen a rotated access log
 # in a root-owned directory although the workers could not open it
-# themselves.  Skipped (exit 77) when not run as root or without a user
-# "nobody".
+# themselves.  Skipped when not run as root or without a user "nobody".
 # shellcheck source=tests/integration/lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-	echo "# not root: skipped"
-	exit 77
+	ph_skip_all "not run as root: the workers cannot change user"
 fi
 if ! getent passwd nobody >/dev/null; then
-	echo "# no user nobody: skipped"
-	exit 77
+	ph_skip_all "no user nobody on this host"
 fi
 NOBODY_UID=$(id -u nobody)
 NOBODY_GID=$(id -g nobody)
@@ -98,6 +95,9 @@ check "the access log receives lines" wait_grep 'GET /index.html ' "$PH_DIR/logs
 if command -v setpriv >/dev/null 2>&1; then
 	check "the log directory is root's: nobody could not create a file in it" \
 		eval '! setpriv --reuid=nobody --regid="$NOBODY_GID" --clear-groups touch "$PH_DIR/logs/probe" 2>/dev/null'
+else
+	skip "the log directory is root's: nobody could not create a file in it" \
+		"setpriv not found: install util-linux"
 fi
 
 # --- SIGUSR1 after a logrotate-style rename ------------------------------------------

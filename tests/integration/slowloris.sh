@@ -107,17 +107,7 @@ elif mode == "expire":
            "an unfinished head gets 408 after timeouts.header (%.1f s, %r)" % (secs, data[:20]))
 PY
 
-t() {
-	while IFS=$'\t' read -r verdict name; do
-		case $verdict in
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" ;;
-		\#*) echo "$verdict $name" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-	done < <(timeout 60 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" ||
-		printf 'FAIL\thelper %s exited with status %s\n' "$1" "$?")
-}
+t() { ph_results "t.py $1" timeout 60 python3 "$PH_DIR/t.py" "$1" "$PH_PORT"; }
 
 if ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 2

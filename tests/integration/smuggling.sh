@@ -214,14 +214,7 @@ for name, first in [
     report(body_marker not in out, "%s: the body is not read as a request" % name)
 PY
 
-while IFS=$'\t' read -r verdict name detail; do
-	case $verdict in
-	PASS) pass "$name" ;;
-	FAIL) fail "$name" "${detail:-}" ;;
-	*) fail "helper output" "$verdict $name" ;;
-	esac
-done < <(timeout 300 python3 "$PH_DIR/smuggle.py" "$PH_PORT" "$marker" "$body_marker" ||
-	printf 'FAIL\thelper exited with status %s\n' "$?")
+ph_results smuggle.py timeout 300 python3 "$PH_DIR/smuggle.py" "$PH_PORT" "$marker" "$body_marker"
 
 # Nothing else was disturbed: the server still serves.
 expect_status "$PH_URL/secret-marker" 200

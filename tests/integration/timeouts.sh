@@ -188,16 +188,7 @@ elif mode == "silent-nodefer-parked":
 PY
 
 # t MODE: run one part of the helper against the running server.
-t() {
-	while IFS=$'\t' read -r verdict name detail; do
-		case $verdict in
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" "${detail:-}" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-	done < <(timeout 120 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" ||
-		printf 'FAIL\thelper %s exited with status %s\n' "$1" "$?")
-}
+t() { ph_results "t.py $1" timeout 120 python3 "$PH_DIR/t.py" "$1" "$PH_PORT"; }
 
 config() { # config WORKERS [LISTEN_ENTRY]
 	printf '%s\n' "listen:

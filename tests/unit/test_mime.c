@@ -130,7 +130,7 @@ Test(mime, missing_file)
 Test(mime, system_file)
 {
 	if (access("/etc/mime.types", R_OK) != 0)
-		cr_skip_test("no /etc/mime.types");
+		cr_skip_test("no /etc/mime.types: install media-types");
 	cr_assert_gt(mime_load("/etc/mime.types"), 100);
 	cr_expect_not_null(strstr(type_of("index.html"), "text/html"));
 	cr_expect_str_eq(type_of("a.PNG"), "image/png");

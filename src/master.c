@@ -1075,26 +1075,30 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 	}
 }
 
-static int write_pid_file(const char *path)
+/* Errors name the key and where it is set (`-t` checks the same). */
+static int write_pid_file(const struct config *cfg)
 {
+	const char *path = cfg->pid_file;
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	const char *what = "open";
 
-	if (fd < 0) {
-		log_errno(LOG_ERROR, "open(\"%s\")", path);
-		return -1;
-	}
-	if (write(fd, buf, (size_t)n) != n) {
-		log_errno(LOG_ERROR, "write(\"%s\")", path);
+	if (fd >= 0 && write(fd, buf, (size_t)n) != n) {
+		what = "write";
 		close(fd);
-		return -1;
+		fd = -1;
+	} else if (fd >= 0 && close(fd) < 0) {
+		what = "close";
+		fd = -1;
+	} else if (fd >= 0) {
+		return 0;
 	}
-	if (close(fd) < 0) {
-		log_errno(LOG_ERROR, "close(\"%s\")", path);
-		return -1;
-	}
-	return 0;
+	log_errno(LOG_ERROR, "%s:%d:%d: pid_file%s: %s(\"%s\")", cfg->file,
+		  cfg->pid_file_at.line, cfg->pid_file_at.col,
+		  cfg->pid_file_default ? " (the default, next to the file)" : "",
+		  what, path);
+	return -1;
 }
 
 /* Remove the pid file if it still names this process. */
@@ -1180,7 +1184,7 @@ static int master_start(struct master *m, struct config *cfg)
 		log_errno(LOG_ERROR, "pipe2(wake)");
 		return -1;
 	}
-	if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0)
+	if (cfg->pid_file && write_pid_file(cfg) < 0)
 		return -1;
 	if (cfg->pid_file) {
 		snprintf(m->pid_file, sizeof(m->pid_file), "%s", cfg->pid_file);

@@ -32,25 +32,25 @@ struct found {
 	const struct config *cfg;
 };
 
-static void add(struct found *fd, struct config_at at, const char *f, ...)
+static void add(struct found *f, struct config_at at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void add(struct found *fd, struct config_at at, const char *f, ...)
+static void add(struct found *f, struct config_at at, const char *fmt, ...)
 {
 	char *body = NULL, *line = NULL;
 	va_list ap;
 
-	if (fd->n == PH_ARRAY_LEN(fd->item))
+	if (f->n == PH_ARRAY_LEN(f->item))
 		return;
-	va_start(ap, f);
-	if (vasprintf(&body, f, ap) < 0)
+	va_start(ap, fmt);
+	if (vasprintf(&body, fmt, ap) < 0)
 		body = NULL;
 	va_end(ap);
-	if (body != NULL && asprintf(&line, "%s:%d:%d: %s", fd->cfg->file,
+	if (body != NULL && asprintf(&line, "%s:%d:%d: %s", f->cfg->file,
 				     at.line, at.col, body) < 0)
 		line = NULL;
 	free(body);
-	fd->item[fd->n].at = at;
-	fd->item[fd->n++].msg = line;
+	f->item[f->n].at = at;
+	f->item[f->n++].msg = line;
 }
 
 /* ---- log files and the pid file ---- */
@@ -255,36 +255,35 @@ static size_t unix_holders(const struct listen_addr *a, unsigned long *out,
 }
 
 /*
- * Who listens on a, when binding it failed with EADDRINUSE: the pid of the
- * running master or process 1 when every socket in the way is theirs, 0
- * when some other process holds it (or it cannot be told).
+ * Whether every listening socket in a's way, when binding it failed with
+ * EADDRINUSE, belongs to the running master of cfg (its pid file, or the
+ * ".oldbin" one during an upgrade) or to process 1 (a socket unit).  False
+ * when another process holds one, or when it cannot be told.
  */
-static pid_t held_by_ours(const struct config *cfg, const struct listen_addr *a)
+static bool held_by_ours(const struct config *cfg, const struct listen_addr *a)
 {
 	unsigned long inodes[MAX_HOLDERS];
-	pid_t pids[3] = { 0, 0, 1 }, by = 0;
-	size_t n;
+	pid_t pids[3] = { 0, 0, 1 };
 	char old[PATH_MAX];
+	size_t n;
 
 	n = a->family == AF_UNIX ? unix_holders(a, inodes, MAX_HOLDERS)
 				 : tcp_holders(a, inodes, MAX_HOLDERS);
 	if (n == 0)
-		return 0;
+		return false;
 	if (cfg->pid_file != NULL) {
 		pids[0] = running_pid(cfg->pid_file);
 		snprintf(old, sizeof(old), "%s.oldbin", cfg->pid_file);
 		pids[1] = running_pid(old);
 	}
 	for (size_t i = 0; i < n; i++) {
-		pid_t holder = 0;
-		for (size_t j = 0; j < 3 && holder == 0; j++)
-			if (pids[j] > 0 && holds_inode(pids[j], inodes[i]))
-				holder = pids[j];
-		if (holder == 0)
-			return 0;
-		by = by == 0 || by == 1 ? holder : by;
+		bool ours = false;
+		for (size_t j = 0; j < 3 && !ours; j++)
+			ours = pids[j] > 0 && holds_inode(pids[j], inodes[i]);
+		if (!ours)
+			return false;
 	}
-	return by;
+	return true;
 }
 
 /* ---- binding ---- */
@@ -352,7 +351,7 @@ static void check_bind(struct found *f, const char *key,
 	int r = a->family == AF_UNIX ? probe_unix(a) : probe_inet(a);
 	int e = errno;
 
-	if (r == 0 || (e == EADDRINUSE && held_by_ours(f->cfg, a) != 0))
+	if (r == 0 || (e == EADDRINUSE && held_by_ours(f->cfg, a)))
 		return;
 	add(f, at, "%s: bind %s: %s%s", key, a->text, strerror(e),
 	    e == EADDRINUSE ? " (not by the running master of this pid_file)"

@@ -37,15 +37,17 @@ void upgrade_channel_export(int fd)
 
 int upgrade_channel_inherit(void)
 {
-	const char *env = getenv(UPGRADE_ENV);
+	const char *var = getenv(UPGRADE_ENV);
+	char env[32];
 	struct stat st;
 	char *end;
 	long fd;
 
-	if (env == NULL)
+	if (var == NULL)
 		return -1;
+	snprintf(env, sizeof(env), "%s", var);
+	unsetenv(UPGRADE_ENV); /* not for the workers, nor a later upgrade */
 	fd = strtol(env, &end, 10);
-	unsetenv(UPGRADE_ENV);
 	if (end == env || *end != '\0' || fd < 3 || fd > 65535 ||
 	    fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		log_warn("%s=\"%.20s\": not a socket; the previous master will "

@@ -91,7 +91,7 @@ struct ctx {
 	size_t nerrs, caperrs;
 	bool oom;
 
-	bool listen_seen, workers_bad, root_set;
+	bool listen_seen, workers_bad, root_set, pid_file_set;
 	bool max_workers_set;
 	struct pos max_workers_at, root_at, user_at;
 	bool user_is_root;
@@ -249,16 +249,19 @@ static yaml_node_t *node(struct ctx *c, yaml_node_item_t id)
 	return yaml_document_get_node(c->doc, id);
 }
 
+/* A null scalar: the key takes its default. */
+static bool null_scalar(const char *v, yaml_scalar_style_t style)
+{
+	return style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!strcmp(v, "") || !strcmp(v, "~") || !strcmp(v, "null") ||
+		!strcmp(v, "Null") || !strcmp(v, "NULL"));
+}
+
 static bool is_null(const yaml_node_t *n)
 {
-	const char *v;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	v = (const char *)n->data.scalar.value;
-	return !strcmp(v, "") || !strcmp(v, "~") || !strcmp(v, "null") ||
-	       !strcmp(v, "Null") || !strcmp(v, "NULL");
+	return n->type == YAML_SCALAR_NODE &&
+	       null_scalar((const char *)n->data.scalar.value,
+			   n->data.scalar.style);
 }
 
 /* How a node is shown after "got": "\"text\"", "a mapping", "a list". */
@@ -543,6 +546,13 @@ static void set_str(struct ctx *c, const struct key *k, const char *kp,
 		return;
 	}
 	*AT(base, k, const char *) = c_strdup(c, s);
+}
+
+/* "off", or a plain false/no: a log or the pid file turned off. */
+static bool is_off(const char *s, yaml_scalar_style_t style)
+{
+	return strcmp(s, "off") == 0 ||
+	       (style == YAML_PLAIN_SCALAR_STYLE && bool_of(s) == 0);
 }
 
 /* ---- paths ---- */
@@ -986,11 +996,12 @@ static void set_log_path(struct ctx *c, const struct key *k, const char *kp,
 {
 	const char *s = scalar(c, kp, v, "a path, \"stdout\", \"stderr\" or off");
 	const char **out = AT(base, k, const char *);
+	struct pos at = node_pos(v);
 
 	if (s == NULL)
 		return;
-	if (strcmp(s, "off") == 0 ||
-	    (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && bool_of(s) == 0))
+	((struct log_target *)base)->path_at = (struct config_at){ at.line, at.col };
+	if (is_off(s, v->data.scalar.style))
 		*out = NULL;
 	else if (strcmp(s, "stdout") == 0)
 		*out = "stdout";
@@ -1026,6 +1037,27 @@ static void set_log(struct ctx *c, const struct key *k, const char *kp,
 		set_log_path(c, &path_key, kp, v, t); /* "access_log: off" */
 	else
 		walk_map(c, kp, v, keys, 2, t);
+}
+
+/* ---- the pid file ---- */
+
+/* A path (relative to the file's directory), or off. */
+static void set_pid_file(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a path or off");
+	struct config *cfg = base;
+	struct pos at = node_pos(v);
+
+	(void)k;
+	if (s == NULL)
+		return;
+	c->pid_file_set = true;
+	cfg->pid_file_at = (struct config_at){ at.line, at.col };
+	if (is_off(s, v->data.scalar.style))
+		cfg->pid_file = NULL;
+	else
+		cfg->pid_file = get_path(c, kp, v);
 }
 
 /* ---- health, status, metrics, admin, agent ---- */
@@ -1395,7 +1427,7 @@ static const struct key top_keys[] = {
 	{ .name = "user", .set = set_user },
 	{ .name = "group", .set = set_group },
 	{ .name = "allow_root", .set = set_bool, .off = CF(allow_root) },
-	{ .name = "pid_file", .set = set_path, .off = CF(pid_file) },
+	{ .name = "pid_file", .set = set_pid_file },
 	{ .name = "root", .set = set_root, .off = CF(root) },
 	{ .name = "index", .set = set_names, .off = CF(index),
 	  .off2 = CF(nindex) },
@@ -1602,6 +1634,11 @@ static void finish(struct ctx *c, const yaml_node_t *top)
 
 	if (!c->listen_seen)
 		err_at(c, at, "listen: required (at least one address)");
+	if (!c->pid_file_set) {
+		c->cfg->pid_file = resolve(c, CONFIG_DEFAULT_PID_FILE);
+		c->cfg->pid_file_at = (struct config_at){ at.line, at.col };
+		c->cfg->pid_file_default = true;
+	}
 	check_addresses(c);
 	check_workers(c);
 	check_root(c, at);
@@ -1853,6 +1890,227 @@ struct config *config_load_string(const char *name, const char *dir,
 	cfg = load(name, adir, text, len, errs);
 	free(adir);
 	return cfg;
+}
+
+void config_errors_add(struct config_errors *errs, char *msg)
+{
+	errs_push(errs, msg != NULL ? msg : strdup("out of memory"));
+}
+
+/* ---- the pid file alone (-s) ---- */
+
+struct pid_scan {
+	const char *name; /* the file, for messages */
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct config_errors *errs;
+	bool broken; /* a YAML syntax error came first */
+};
+
+static void scan_err(struct pid_scan *p, yaml_mark_t at, const char *msg)
+{
+	char *line = NULL;
+
+	if (asprintf(&line, "%s:%d:%d: %s", p->name, (int)at.line + 1,
+		     (int)at.column + 1, msg) < 0)
+		line = NULL;
+	config_errors_add(p->errs, line);
+}
+
+/* The next event into p->ev (the previous one deleted); false when the
+ * YAML is broken here. */
+static bool scan_next(struct pid_scan *p)
+{
+	yaml_event_delete(&p->ev);
+	if (yaml_parser_parse(&p->parser, &p->ev))
+		return true;
+	memset(&p->ev, 0, sizeof(p->ev));
+	p->broken = true;
+	return false;
+}
+
+/* Skip the value that starts with the current event. */
+static bool scan_skip(struct pid_scan *p)
+{
+	int depth = 0;
+
+	do {
+		if (p->ev.type == YAML_MAPPING_START_EVENT ||
+		    p->ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (p->ev.type == YAML_MAPPING_END_EVENT ||
+			 p->ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		if (depth == 0)
+			return true;
+	} while (scan_next(p));
+	return false;
+}
+
+/* The value of pid_file (v, in that style): into *value and *off. */
+static int pid_value(struct pid_scan *p, yaml_mark_t at, const char *v,
+		     yaml_scalar_style_t style, char **value, bool *off)
+{
+	bool null = null_scalar(v, style);
+
+	if (!null && v[0] == '\0') {
+		scan_err(p, at, "pid_file: expected a path, got \"\"");
+		return -1;
+	}
+	*off = !null && is_off(v, style);
+	*value = null || *off ? NULL : strdup(v);
+	if (!null && !*off && *value == NULL) {
+		config_errors_add(p->errs, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A file whose YAML breaks before its pid_file: the first line that starts
+ * with "pid_file:" (a top-level key), its value plain or quoted.  Then the
+ * master can still be reached (`-s reload` has it report the error).
+ */
+static int line_scan(struct pid_scan *p, const char *text, char **value,
+		     bool *off)
+{
+	static const char key[] = "pid_file:";
+	const char *line = text;
+	size_t lineno = 0;
+
+	for (; line != NULL; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		lineno++;
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		const char *v = line + sizeof(key) - 1, *end;
+		yaml_mark_t at = { .line = lineno - 1 };
+		yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+		char buf[PATH_MAX];
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		at.column = (size_t)(v - line);
+		if (*v == '"' || *v == '\'') {
+			style = *v == '"' ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+					  : YAML_SINGLE_QUOTED_SCALAR_STYLE;
+			end = strchr(v + 1, *v);
+			v++;
+		} else {
+			end = v + strcspn(v, "\r\n");
+			for (const char *h = v; h < end; h++)
+				if (*h == '#' && (h == v || h[-1] == ' ' || h[-1] == '\t'))
+					end = h;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+		}
+		if (end == NULL || strchr("{[&*|>!", *v) != NULL ||
+		    (size_t)(end - v) >= sizeof(buf)) {
+			scan_err(p, at, "pid_file: expected a path or off");
+			return -1;
+		}
+		memcpy(buf, v, (size_t)(end - v));
+		buf[end - v] = '\0';
+		return pid_value(p, at, buf, style, value, off);
+	}
+	return 1;
+}
+
+/*
+ * The value of the top-level pid_file key: 0 and *value (malloc'd, NULL
+ * for a null value) when found, 1 when the file has none, -1 on an error,
+ * -2 when the YAML breaks before it.
+ */
+static int scan_pid_value(struct pid_scan *p, char **value, bool *off)
+{
+	do {
+		if (!scan_next(p))
+			return -2;
+	} while (p->ev.type == YAML_STREAM_START_EVENT ||
+		 p->ev.type == YAML_DOCUMENT_START_EVENT);
+	if (p->ev.type != YAML_MAPPING_START_EVENT)
+		return 1; /* not a mapping: config_load() says so; no pid_file */
+	for (;;) {
+		if (!scan_next(p))
+			return -2;
+		if (p->ev.type != YAML_SCALAR_EVENT)
+			return 1; /* the end of the mapping, or a strange key */
+		bool mine = strcmp((const char *)p->ev.data.scalar.value,
+				   "pid_file") == 0;
+		if (!scan_next(p))
+			return -2;
+		if (!mine) {
+			if (!scan_skip(p))
+				return -2;
+			continue;
+		}
+		if (p->ev.type != YAML_SCALAR_EVENT) {
+			scan_err(p, p->ev.start_mark, "pid_file: expected a path or off");
+			return -1;
+		}
+		return pid_value(p, p->ev.start_mark,
+				 (const char *)p->ev.data.scalar.value,
+				 p->ev.data.scalar.style, value, off);
+	}
+}
+
+int config_pid_file(const char *path, char **out, struct config_errors *errs)
+{
+	struct pid_scan p = { .name = path, .errs = errs };
+	char *text, *dir, *value = NULL;
+	size_t len = 0;
+	bool off = false;
+	int fd, r, e;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail_file(path, "cannot open", errs);
+		return -1;
+	}
+	text = read_all(fd, &len);
+	e = errno;
+	close(fd);
+	errno = e;
+	if (text == NULL) {
+		fail_file(path, "cannot read", errs);
+		return -1;
+	}
+	if (!yaml_parser_initialize(&p.parser)) {
+		free(text);
+		config_errors_add(errs, NULL);
+		return -1;
+	}
+	yaml_parser_set_input_string(&p.parser, (const unsigned char *)text, len);
+	r = scan_pid_value(&p, &value, &off);
+	if (r == -2)
+		r = line_scan(&p, text, &value, &off);
+	yaml_event_delete(&p.ev);
+	yaml_parser_delete(&p.parser);
+	free(text);
+	if (r < 0)
+		return -1;
+	if (off)
+		return 1;
+	if (value != NULL && value[0] == '/') {
+		*out = value;
+		return 0;
+	}
+	dir = dir_of(path);
+	if (dir == NULL) {
+		free(value);
+		fail_file(path, "cannot resolve its directory", errs);
+		return -1;
+	}
+	const char *rel = value != NULL ? value : CONFIG_DEFAULT_PID_FILE;
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (asprintf(out, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", rel) < 0) {
+		*out = NULL;
+		config_errors_add(errs, NULL);
+	}
+	free(dir);
+	free(value);
+	return *out != NULL ? 0 : -1;
 }
 
 void config_free(struct config *cfg)

@@ -22,11 +22,17 @@
 enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/* Where a value was written in the file; for a default, where the file starts. */
+struct config_at {
+	int line, col;
+};
+
 struct log_target {
 	/* NULL: off.  "stdout", "stderr", or an absolute file path. */
 	const char *path;
 	enum log_format format; /* access log only */
 	enum log_level level;   /* error log only */
+	struct config_at path_at;
 };
 
 struct header_kv {
@@ -103,7 +109,11 @@ struct config {
 	const char *user;  /* NULL: keep the current user */
 	const char *group; /* NULL: the user's primary group */
 	bool allow_root;
-	const char *pid_file; /* absolute, or NULL for none */
+	/* Absolute; CONFIG_DEFAULT_PID_FILE next to the file unless set; NULL:
+	 * "pid_file: off". */
+	const char *pid_file;
+	struct config_at pid_file_at;
+	bool pid_file_default; /* not in the file */
 
 	const char *root; /* absolute document root */
 	const char **index;
@@ -179,6 +189,22 @@ struct config *config_load_string(const char *name, const char *dir,
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
+/* Append msg (malloc'd; taken over, NULL counts as out of memory) to errs. */
+void config_errors_add(struct config_errors *errs, char *msg);
+
+/*
+ * Only the pid file of the configuration at path, as config_load() would
+ * set it (the default when the file has no pid_file), without validating
+ * the rest of the file: the control commands (-s) need nothing else, and
+ * must reach the master whatever else is wrong in the file.  Reads the
+ * file up to the top-level pid_file key, so a syntax error after it does
+ * not matter; when the YAML breaks before it, the first line starting with
+ * "pid_file:" is taken.  Returns 0 with *out the absolute path (malloc'd),
+ * 1 when the file says "pid_file: off" (*out NULL), or -1 with the reason
+ * in errs (the file cannot be read; a pid_file that is not a path).
+ */
+int config_pid_file(const char *path, char **out, struct config_errors *errs);
+
 /*
  * Call cb once for every key the loader accepts, parents before their
  * children, in table order.  Key paths join mapping keys with '.' and step
@@ -192,5 +218,7 @@ void config_keys(void (*cb)(const char *keypath, void *arg), void *arg);
 
 /* Built-in defaults, as documented in docs/configuration.md. */
 #define CONFIG_DEFAULT_FILE SYSCONFDIR "/prefork-httpd/server.yaml"
+/* The pid file when the file sets none: next to the configuration file. */
+#define CONFIG_DEFAULT_PID_FILE "prefork-httpd.pid"
 
 #endif

@@ -197,7 +197,25 @@ static int set_int_opt(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value));
 }
 
-/* Remove a socket file left by a previous run; never any other kind of file. */
+/* Whether something accepts connections on the unix socket of addr. */
+static bool unix_live(const struct listen_addr *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int r;
+
+	if (fd < 0)
+		return false;
+	r = connect(fd, (const struct sockaddr *)&addr->ss, addr->sslen);
+	if (r < 0 && errno == EAGAIN)
+		r = 0; /* a full backlog: alive too */
+	close(fd);
+	return r == 0;
+}
+
+/*
+ * Remove a socket file left by a previous run; never any other kind of
+ * file, nor the socket of a server that still listens on it.
+ */
 static int unlink_stale(const struct listen_addr *addr, char *err,
 			size_t errlen)
 {
@@ -208,6 +226,10 @@ static int unlink_stale(const struct listen_addr *addr, char *err,
 		return errno == ENOENT ? 0 : sys_fail(-1, "stat", addr, err, errlen);
 	if (!S_ISSOCK(st.st_mode)) {
 		errno = EEXIST;
+		return sys_fail(-1, "bind", addr, err, errlen);
+	}
+	if (unix_live(addr)) {
+		errno = EADDRINUSE;
 		return sys_fail(-1, "bind", addr, err, errlen);
 	}
 	if (unlink(un->sun_path) != 0)

@@ -2,6 +2,7 @@
  * main.c -- the command line: -c, -t, -s, -V, -h; then the master.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "control.h"
 #include "master.h"
 #include "module.h"
+#include "preflight.h"
 
 #ifndef BUILD_OPTIONS
 #define BUILD_OPTIONS "unknown"
@@ -21,12 +23,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: %s [-c FILE] [-t] [-s SIGNAL] [-V] [-h]\n"
-		"  -c FILE    configuration file (default %s)\n"
-		"  -t         check the configuration and exit\n"
-		"  -s SIGNAL  signal the running master named by the pid_file:\n"
-		"             reload | stop | quit | reopen | upgrade\n"
-		"  -V         print the version and build options\n"
-		"  -h         this help\n",
+		"  -c FILE        configuration file (default %s)\n"
+		"  -t             check the configuration, and that its log files,\n"
+		"                 pid file and addresses can be used, and exit\n"
+		"  -s SIGNAL      signal the running master named by the pid_file:\n"
+		"                 reload | stop | quit | reopen | upgrade\n"
+		"  -V, --version  print the version and build options\n"
+		"  -h, --help     this help\n",
 		PACKAGE_NAME, CONFIG_DEFAULT_FILE);
 }
 
@@ -88,53 +91,91 @@ static long read_pid(const char *path)
 	return pid;
 }
 
+/*
+ * -s: the file is read only for its pid_file, so that a verb reaches the
+ * master whatever else is wrong in it (a reload then reports the errors,
+ * from the master, like HUP).
+ */
 static int send_signal(const char *cfg_path, const char *verb)
 {
+	struct config_errors errs = { 0 };
 	int sig = signal_number(verb);
-	struct config *cfg;
+	char *pid_file = NULL, ctl[4096];
 	long pid;
+	int rc;
 
 	if (sig < 0) {
 		fprintf(stderr, "%s: unknown signal \"%s\": expected reload, stop, "
 			"quit, reopen or upgrade\n", PACKAGE_NAME, verb);
 		return 1;
 	}
-	cfg = load(cfg_path);
-	if (cfg == NULL)
+	rc = config_pid_file(cfg_path, &pid_file, &errs);
+	print_errors(&errs);
+	config_errors_free(&errs);
+	if (rc < 0)
 		return 1;
-	if (cfg->pid_file == NULL) {
-		fprintf(stderr, "%s: %s sets no pid_file: cannot find the master\n",
+	if (rc > 0) {
+		fprintf(stderr, "%s: %s sets pid_file: off: cannot find the master\n",
 			PACKAGE_NAME, cfg_path);
-		config_free(cfg);
 		return 1;
 	}
-	char ctl[4096];
-	control_path(cfg->pid_file, ctl, sizeof(ctl));
-	int rc = control_request(ctl, verb, sig == SIGHUP ? 65000 : 10000);
+	control_path(pid_file, ctl, sizeof(ctl));
+	rc = control_request(ctl, verb, sig == SIGHUP ? 65000 : 10000);
 	if (rc >= 0) {
-		config_free(cfg);
+		free(pid_file);
 		return rc;
 	}
 	/* No control socket (an older master?): a plain signal, no outcome. */
-	pid = read_pid(cfg->pid_file);
+	pid = read_pid(pid_file);
 	if (pid > 0 && kill((pid_t)pid, sig) < 0) {
 		fprintf(stderr, "%s: kill(%ld) from pid file %s: %s%s\n", PACKAGE_NAME,
-			pid, cfg->pid_file, strerror(errno),
+			pid, pid_file, strerror(errno),
 			errno == ESRCH ? " (stale pid file)" : "");
 		pid = -1;
 	}
-	config_free(cfg);
+	free(pid_file);
 	return pid > 0 ? 0 : 1;
+}
+
+/* -t: the file, its modules, then what the master would meet at start. */
+static int check_config(const char *cfg_path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = load(cfg_path);
+
+	if (cfg == NULL)
+		return 1;
+	if (modules_load(cfg, &errs) < 0) {
+		print_errors(&errs);
+		config_errors_free(&errs);
+		config_free(cfg);
+		return 1;
+	}
+	modules_unload(cfg);
+	preflight(cfg, &errs);
+	print_errors(&errs);
+	config_free(cfg);
+	if (errs.count > 0) {
+		config_errors_free(&errs);
+		return 1;
+	}
+	printf("%s: configuration ok\n", cfg_path);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *cfg_path = CONFIG_DEFAULT_FILE;
 	const char *verb = NULL;
 	bool test = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:ts:Vh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:ts:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cfg_path = optarg;
@@ -165,8 +206,9 @@ int main(int argc, char **argv)
 	}
 	if (verb != NULL)
 		return send_signal(cfg_path, verb);
-	if (!test)
-		master_block_signals();
+	if (test)
+		return check_config(cfg_path);
+	master_block_signals();
 	struct config *cfg = load(cfg_path);
 	if (cfg == NULL)
 		return 1;
@@ -176,12 +218,6 @@ int main(int argc, char **argv)
 		config_errors_free(&merrs);
 		config_free(cfg);
 		return 1;
-	}
-	if (test) {
-		printf("%s: configuration ok\n", cfg_path);
-		modules_unload(cfg);
-		config_free(cfg);
-		return 0;
 	}
 	return master_run(cfg_path, cfg, argv);
 }

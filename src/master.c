@@ -43,6 +43,7 @@
 #include "notify.h"
 #include "process.h"
 #include "scoreboard.h"
+#include "upgrade.h"
 #include "worker.h"
 
 #define MAX_GENS 8
@@ -95,11 +96,17 @@ struct master {
 	char exe[PATH_MAX];
 	char **argv;
 	pid_t upgrade_pid; /* the new master started by USR2 */
-	bool upgraded;     /* a new master took over the listeners */
+	/* Another master serves the same listeners: the new one started by
+	 * USR2, or the old one that started this one and still runs. */
+	bool upgraded;
+	int peer_fd;     /* the upgrade channel to that master, or -1 */
+	pid_t peer_pid;
+	bool is_main;    /* the service's main process (speaks to systemd) */
+	bool ready_told; /* a new master: told the old one that it serves */
 	pid_t recycle_old, recycle_new;
 	int ctl_client; /* the control connection being answered, or -1 */
 	char *relay;    /* a hand-over on its way (HO_MSG_MAX bytes) */
-	struct pollfd *pfd; /* the loop's wait: 2 + one per worker */
+	struct pollfd *pfd; /* the loop's wait: 3 + one per worker */
 	struct admin_proc admin; /* admin.listen / agent_check responder */
 };
 
@@ -308,10 +315,11 @@ static void collect_generations(struct master *m)
 static struct proc *spawn_one(struct master *m)
 {
 	struct gen *g = m->cur;
-	int close_fds[MAX_OPEN + 3 + 8 + 3];
+	int close_fds[MAX_OPEN + 3 + 8 + 4];
 	size_t nclose = 0;
 
 	nclose += admin_proc_fds(&m->admin, close_fds);
+	close_fds[nclose++] = m->peer_fd;
 	close_fds[nclose++] = m->wake[0];
 	close_fds[nclose++] = m->ctl_fd;
 	close_fds[nclose++] = m->ctl_client;
@@ -332,11 +340,12 @@ static struct proc *spawn_one(struct master *m)
 /* The admin process, for the current generation (admin_proc.h). */
 static void admin_spawn(struct master *m, int64_t now)
 {
-	int close_fds[MAX_OPEN + 4 + 8];
+	int close_fds[MAX_OPEN + 5 + 8];
 	size_t nclose = 0;
 
 	if (!admin_proc_due(&m->admin, now, m->stopping))
 		return;
+	close_fds[nclose++] = m->peer_fd;
 	close_fds[nclose++] = m->wake[0];
 	close_fds[nclose++] = m->wake[1];
 	close_fds[nclose++] = m->ctl_fd;
@@ -650,8 +659,8 @@ static void rename_aside(struct master *m, bool back)
 	memcpy(m->ctl_path, ctl, strlen(ctl) + 1);
 }
 
-/* In the child: keep the listeners across exec and name them. */
-_Noreturn static void exec_new_binary(struct master *m)
+/* In the child: keep the listeners and the channel across exec, name them. */
+_Noreturn static void exec_new_binary(struct master *m, int channel)
 {
 	char env[MAX_OPEN * (LISTEN_TEXT_MAX + 16)];
 	size_t n = 0;
@@ -670,6 +679,7 @@ _Noreturn static void exec_new_binary(struct master *m)
 				      l->addr.text);
 	}
 	setenv(LISTEN_ENV, env, 1);
+	upgrade_channel_export(channel);
 	/* The handled signals stay blocked across exec: one that arrives
 	 * before the new master installs its handlers waits instead of
 	 * killing it with the default action. */
@@ -685,6 +695,7 @@ _Noreturn static void exec_new_binary(struct master *m)
  */
 static int upgrade(struct master *m, char *msg, size_t cap)
 {
+	int ch[2];
 	pid_t pid;
 
 	if (m->upgrade_pid != 0) {
@@ -692,8 +703,17 @@ static int upgrade(struct master *m, char *msg, size_t cap)
 			 (int)m->upgrade_pid);
 		return -1;
 	}
+	if (m->peer_fd >= 0) {
+		snprintf(msg, cap, "error: the previous master (pid %d) still "
+			 "runs: QUIT it (or roll back) first\n", (int)m->peer_pid);
+		return -1;
+	}
 	if (m->exe[0] == '\0') {
 		snprintf(msg, cap, "error: the path of the binary is unknown\n");
+		return -1;
+	}
+	if (upgrade_channel(ch) < 0) {
+		snprintf(msg, cap, "error: socketpair: %s\n", strerror(errno));
 		return -1;
 	}
 	rename_aside(m, false);
@@ -701,10 +721,15 @@ static int upgrade(struct master *m, char *msg, size_t cap)
 	if (pid < 0) {
 		snprintf(msg, cap, "error: fork: %s\n", strerror(errno));
 		rename_aside(m, true);
+		close(ch[0]);
+		close(ch[1]);
 		return -1;
 	}
 	if (pid == 0)
-		exec_new_binary(m);
+		exec_new_binary(m, ch[1]);
+	close(ch[1]);
+	m->peer_fd = ch[0];
+	m->peer_pid = pid;
 	m->upgrade_pid = pid;
 	m->upgraded = true;
 	log_info("upgrade: started %s as pid %d; this master stays until QUIT",
@@ -713,13 +738,89 @@ static int upgrade(struct master *m, char *msg, size_t cap)
 	return 0;
 }
 
-static void upgrade_failed(struct master *m, const char *why)
+static void peer_read(struct master *m);
+
+static void upgrade_failed(struct master *m, const char *why, bool clean)
 {
-	log_error("upgrade: the new master (pid %d) %s; this master goes on",
-		  (int)m->upgrade_pid, why);
+	log_msg(clean ? LOG_INFO : LOG_ERROR,
+		"upgrade: the new master (pid %d) %s; this master goes on",
+		(int)m->upgrade_pid, why);
+	peer_read(m); /* its last word, e.g. the main process back to us */
+	if (m->peer_fd >= 0)
+		close(m->peer_fd);
+	m->peer_fd = -1;
+	m->peer_pid = 0;
 	m->upgrade_pid = 0;
 	m->upgraded = false;
 	rename_aside(m, true);
+}
+
+/*
+ * Under systemd (NotifyAccess=main) only the main process may speak, and
+ * the unit ends with it.  While two masters serve the same sockets, the
+ * main process is the one that stays: this one passes it to the other
+ * (MAINPID=) when the new master serves, or when it stops itself while the
+ * other goes on (QUIT to the old master before the new one was ready, or
+ * a rollback), and from then on keeps quiet.
+ */
+static void pass_main(struct master *m, const char *why)
+{
+	if (m->peer_fd < 0 || !m->is_main)
+		return;
+	notify_mainpid(m->peer_pid);
+	upgrade_send(m->peer_fd, UPGRADE_MAIN);
+	m->is_main = false;
+	notify_enable(false);
+	log_info("upgrade: %s; master pid %d is the main process now", why,
+		 (int)m->peer_pid);
+}
+
+/* The messages of the other master (upgrade.h). */
+static void peer_read(struct master *m)
+{
+	int msg;
+
+	while (m->peer_fd >= 0 && (msg = upgrade_recv(m->peer_fd)) != -1) {
+		if (msg == UPGRADE_READY) {
+			pass_main(m, "the new master serves");
+		} else if (msg == UPGRADE_MAIN) {
+			m->is_main = true;
+			notify_enable(true);
+			log_info("upgrade: this master is the main process now "
+				 "(the other is pid %d)", (int)m->peer_pid);
+		} else if (msg == 0) {
+			close(m->peer_fd);
+			m->peer_fd = -1;
+			if (m->upgrade_pid == 0) { /* our predecessor is gone */
+				log_info("upgrade: the previous master (pid %d) "
+					 "is gone", (int)m->peer_pid);
+				m->upgraded = false;
+				m->is_main = true;
+				notify_enable(true);
+			}
+		}
+	}
+}
+
+/* A new master: tell the old one once the first generation serves. */
+static void report_ready(struct master *m)
+{
+	unsigned ready = 0;
+
+	if (m->peer_fd < 0 || m->upgrade_pid != 0 || m->ready_told)
+		return;
+	for (size_t i = 0; i < m->procs.cap; i++) {
+		const struct proc *p = &m->procs.p[i];
+		if (p->pid != 0 && p->generation == m->cur->id && proc_ready(m, p))
+			ready++;
+	}
+	if (ready < m->cur->wanted && !(ready > 0 && free_slots(m) == 0))
+		return;
+	if (upgrade_send(m->peer_fd, UPGRADE_READY) < 0)
+		return;
+	m->ready_told = true;
+	log_info("upgrade: %u workers serve; telling the previous master "
+		 "(pid %d)", ready, (int)m->peer_pid);
 }
 
 static void reap(struct master *m, int64_t now)
@@ -735,7 +836,8 @@ static void reap(struct master *m, int64_t now)
 		char why[96];
 		proc_status_text(status, why, sizeof(why));
 		if (pid == m->upgrade_pid) {
-			upgrade_failed(m, why);
+			upgrade_failed(m, why,
+				       WIFEXITED(status) && WEXITSTATUS(status) == 0);
 			continue;
 		}
 		if (admin_proc_reaped(&m->admin, pid, status, now, m->stopping))
@@ -850,9 +952,10 @@ static void begin_stop(struct master *m, int64_t now)
 	if (m->upgraded) {
 		/* A new master serves the same listeners: this one leaves
 		 * quietly, without turning the shared health path to 503. */
+		pass_main(m, "stopping while the other master serves");
 		m->drain_until = now;
-		log_info("graceful stop after an upgrade: workers finish their "
-			 "requests; the new master goes on serving");
+		log_info("graceful stop while another master serves the same "
+			 "sockets: workers finish their requests");
 		return;
 	}
 	notify_send("STOPPING=1");
@@ -899,6 +1002,7 @@ static void send_stop(struct master *m, int64_t now)
 
 static void fast_stop(struct master *m)
 {
+	pass_main(m, "stopping while the other master serves");
 	log_info("fast stop: killing %zu workers", m->procs.cap);
 	if (!m->stopping)
 		notify_send("STOPPING=1");
@@ -1175,10 +1279,11 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 		int64_t now = now_ms();
 		int timeout = next_timeout(m, now);
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000L };
-		nfds_t n = 2;
+		nfds_t n = 3;
 
 		pfd[0] = (struct pollfd){ .fd = m->wake[0], .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = m->ctl_fd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = m->peer_fd, .events = POLLIN };
 		/* Retiring workers may hand connections over. */
 		for (size_t i = 0; i < m->procs.cap; i++) {
 			const struct proc *p = &m->procs.p[i];
@@ -1190,7 +1295,7 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 		if (ppoll(pfd, n, &ts, waitmask) < 0 && errno != EINTR)
 			log_errno(LOG_ERROR, "ppoll");
 		for (size_t i = 0; i < m->procs.cap; i++)
-			if (pfd[2 + i].fd >= 0 && pfd[2 + i].revents)
+			if (pfd[3 + i].fd >= 0 && pfd[3 + i].revents)
 				relay_handovers(m, &m->procs.p[i]);
 		if (pfd[0].revents)
 			drain_wake_pipe(m);
@@ -1198,7 +1303,10 @@ static void master_loop(struct master *m, const sigset_t *waitmask)
 		handle_signals(m, now);
 		if (pfd[1].revents)
 			handle_control(m, now);
+		if (pfd[2].revents)
+			peer_read(m);
 		check_pending(m, now);
+		report_ready(m);
 		answer_waiters(m, now);
 		recycle(m, now);
 		send_stop(m, now);
@@ -1254,26 +1362,30 @@ static void flush_wait(struct master *m, const uint16_t *ports, size_t n,
 		log_info("graceful stop: closed connections have sent everything");
 }
 
-static int write_pid_file(const char *path)
+/* Errors name the key and where it is set (`-t` checks the same). */
+static int write_pid_file(const struct config *cfg)
 {
+	const char *path = cfg->pid_file;
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	const char *what = "open";
 
-	if (fd < 0) {
-		log_errno(LOG_ERROR, "open(\"%s\")", path);
-		return -1;
-	}
-	if (write(fd, buf, (size_t)n) != n) {
-		log_errno(LOG_ERROR, "write(\"%s\")", path);
+	if (fd >= 0 && write(fd, buf, (size_t)n) != n) {
+		what = "write";
 		close(fd);
-		return -1;
+		fd = -1;
+	} else if (fd >= 0 && close(fd) < 0) {
+		what = "close";
+		fd = -1;
+	} else if (fd >= 0) {
+		return 0;
 	}
-	if (close(fd) < 0) {
-		log_errno(LOG_ERROR, "close(\"%s\")", path);
-		return -1;
-	}
-	return 0;
+	log_errno(LOG_ERROR, "%s:%d:%d: pid_file%s: %s(\"%s\")", cfg->file,
+		  cfg->pid_file_at.line, cfg->pid_file_at.col,
+		  cfg->pid_file_default ? " (the default, next to the file)" : "",
+		  what, path);
+	return -1;
 }
 
 /* Remove the pid file if it still names this process. */
@@ -1355,7 +1467,7 @@ static int master_start(struct master *m, struct config *cfg)
 	if (m->sb == NULL || proc_table_init(&m->procs, cfg->max_workers) < 0)
 		return -1;
 	m->relay = malloc(HO_MSG_MAX);
-	m->pfd = calloc(m->procs.cap + 2, sizeof(*m->pfd));
+	m->pfd = calloc(m->procs.cap + 3, sizeof(*m->pfd));
 	if (m->relay == NULL || m->pfd == NULL) {
 		log_errno(LOG_ERROR, "malloc(master buffers)");
 		return -1;
@@ -1365,7 +1477,7 @@ static int master_start(struct master *m, struct config *cfg)
 		log_errno(LOG_ERROR, "pipe2(wake)");
 		return -1;
 	}
-	if (cfg->pid_file && write_pid_file(cfg->pid_file) < 0)
+	if (cfg->pid_file && write_pid_file(cfg) < 0)
 		return -1;
 	if (cfg->pid_file) {
 		snprintf(m->pid_file, sizeof(m->pid_file), "%s", cfg->pid_file);
@@ -1385,13 +1497,22 @@ static int master_start(struct master *m, struct config *cfg)
 int master_run(const char *cfg_path, struct config *cfg, char **argv)
 {
 	struct master m = { .cfg_path = cfg_path, .wake = { -1, -1 },
-			    .ctl_fd = -1, .argv = argv, .ctl_client = -1 };
+			    .ctl_fd = -1, .argv = argv, .ctl_client = -1,
+			    .peer_fd = -1, .is_main = true };
 	sigset_t waitmask;
 	ssize_t n;
-	bool upgraded_from = getenv(LISTEN_ENV) != NULL;
 
 	log_set_role("master", -1);
 	child_note_master();
+	m.peer_fd = upgrade_channel_inherit();
+	if (m.peer_fd >= 0) {
+		/* Started by USR2: quiet until the old master makes this one
+		 * the main process (pass_main). */
+		m.peer_pid = getppid();
+		m.upgraded = true;
+		m.is_main = false;
+		notify_enable(false);
+	}
 	admin_proc_init(&m.admin);
 	signals_setup(&waitmask);
 	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);
@@ -1409,8 +1530,6 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 		 PACKAGE_VERSION, cfg->workers);
 	spawn_missing(&m, now_ms());
 	admin_spawn(&m, now_ms());
-	if (upgraded_from != 0) /* under systemd, the unit follows us */
-		notify_mainpid(getpid());
 	notify_send("READY=1");
 	master_loop(&m, &waitmask);
 	if (m.nopen > 0) /* else closed at the stop (send_stop) */
@@ -1432,6 +1551,8 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 	}
 	if (m.pid_file[0] != '\0')
 		remove_pid_file(m.pid_file);
+	if (m.peer_fd >= 0)
+		close(m.peer_fd);
 	log_info("stopped");
 	log_close();
 	free(m.procs.p);

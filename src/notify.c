@@ -19,6 +19,13 @@
 
 #include "log.h"
 
+static bool notify_off; /* see notify_enable() */
+
+void notify_enable(bool on)
+{
+	notify_off = !on;
+}
+
 int notify_send(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
@@ -28,7 +35,7 @@ int notify_send(const char *state)
 	ssize_t n;
 	int fd;
 
-	if (path == NULL || path[0] == '\0')
+	if (path == NULL || path[0] == '\0' || notify_off)
 		return 1;
 	plen = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') ||

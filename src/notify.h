@@ -12,6 +12,7 @@
 #ifndef PH_NOTIFY_H
 #define PH_NOTIFY_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Send state to $NOTIFY_SOCKET.  0 sent, 1 no socket configured, -1 error. */
@@ -19,5 +20,15 @@ int notify_send(const char *state);
 
 /* "MAINPID=<pid>": tell the service manager which process is the master. */
 int notify_mainpid(pid_t pid);
+
+/*
+ * With NotifyAccess=main the service manager listens only to the process
+ * it takes for the service's main process, and logs a complaint about
+ * every message from another.  During a binary upgrade two masters run:
+ * the one that is not the main process calls notify_enable(false), and
+ * from then on notify_send() sends nothing and returns 1, until
+ * notify_enable(true) when it becomes the main process (master.c).
+ */
+void notify_enable(bool on);
 
 #endif

@@ -3,12 +3,17 @@
 #
 # Configures the source tree into a temporary build directory with
 # --prefix=TMP/inst --sysconfdir=TMP/inst/etc, builds, runs `make install`
-# and checks the files of docs/deployment.md's table.  Then starts the
-# INSTALLED server with a copy of the INSTALLED server.yaml (only the
-# listen address changed, to a free port; root still names the installed
-# site) and checks that GET / serves www/index.html, that /hello/ is
-# answered by the installed hello.so and that `-t` accepts the installed
-# file.  `make install DESTDIR=...` must lay out the same tree under
+# and checks the files of docs/deployment.md's table, and that the install
+# output says where logrotate looks.  Then starts the INSTALLED server with a
+# copy of the INSTALLED server.yaml (only the listen address changed, to a
+# free port; root still names the installed site) and checks that GET /
+# serves www/index.html, that /hello/ is answered by the installed hello.so,
+# that `-t` accepts the installed file, that its default pid file makes
+# `-s reload` and `-s reopen` work with the installed file itself, and (as
+# root) that the workers run as the file's `user`.  Socket activation: the
+# installed server under systemd-socket-activate, listening on the addresses
+# of the installed socket unit (the port changed alike), answers the first
+# connection.  `make install DESTDIR=...` must lay out the same tree under
 # DESTDIR, and `make uninstall` (with and without DESTDIR) must leave no
 # files behind.
 #
@@ -34,6 +39,7 @@ cleanup_tmp() {
 	fi
 }
 trap cleanup_tmp EXIT
+chmod 755 "$tmp" # the workers of the installed server (its `user`) read the site
 
 # step DESCRIPTION COMMAND...: run a build step, its output in $tmp/step.log
 # (printed when it fails); exits 1 on failure.
@@ -71,6 +77,7 @@ configure_build() {
 step "configure --prefix=$inst --sysconfdir=$inst/etc" configure_build
 step "make -j$jobs" make -C "$build" -j"$jobs"
 step "make install" make -C "$build" install
+cp "$tmp/step.log" "$tmp/install.log"
 
 # From here on: the helpers of the integration tests, with the installed
 # server.  Their EXIT trap stops the server; the temporary tree goes too.
@@ -122,6 +129,15 @@ check "server.yaml: root is the installed site" \
 check "the service runs the installed server with the installed file" \
 	grep -qx "ExecStart=$inst/sbin/prefork-httpd -c $conf" \
 	"$unitdir/prefork-httpd.service"
+check "make install says that logrotate reads /etc/logrotate.d" \
+	grep -q "^note: logrotate reads /etc/logrotate.d, not $inst/etc/logrotate.d" "$tmp/install.log"
+check "... and how to link the file there" \
+	grep -qF "ln -s $inst/etc/logrotate.d/prefork-httpd /etc/logrotate.d/prefork-httpd" "$tmp/install.log"
+check "the installed server.yaml keeps its pid file in the run directory" \
+	grep -qx "pid_file: $inst/var/run/prefork-httpd/prefork-httpd.pid" "$conf"
+check "... which make install created" test -d "$inst/var/run/prefork-httpd"
+check "the installed server.yaml runs the workers as a user" \
+	grep -qx 'user: www-data' "$conf"
 check "the logrotate file names the installed server" \
 	grep -q "$inst/sbin/prefork-httpd -s reopen -c $conf" \
 	"$inst/etc/logrotate.d/prefork-httpd"
@@ -145,11 +161,16 @@ check "make install DESTDIR= writes nothing else under DESTDIR${left:+ (also: $(
 
 # --- the installed server with the installed configuration -----------------
 
+# -t binds 127.0.0.1:8080, which may be taken on this machine: then that
+# must be the only complaint.
+t_ok() { # OUTPUT: "FILE: configuration ok", or only 8080 in use
+	grep -q "^$conf: configuration ok" <<<"$1" && return 0
+	! grep -v "^$conf:[0-9]*:[0-9]*: listen: bind 127.0.0.1:8080: Address already in use" <<<"$1"
+}
 out=$("$PREFORK_HTTPD" -t -c "$conf" 2>&1)
-check "-t -c $conf: ok (got '$out')" grep -q 'configuration ok' <<<"$out"
+check "-t -c $conf: ok (got '$out')" t_ok "$out"
 out=$("$PREFORK_HTTPD" -t 2>&1)
-check "-t without -c checks the installed file (got '$out')" \
-	grep -q "^$conf: configuration ok" <<<"$out"
+check "-t without -c checks the installed file (got '$out')" t_ok "$out"
 
 # The installed file, its listen address replaced, plus a route to the
 # installed hello module.
@@ -169,9 +190,56 @@ if ph_start "$text"; then
 	body=$(curl -s -m 10 "$PH_URL/hello/?name=installed" || true)
 	check "GET /hello/ is answered by the installed hello.so (got '$body')" \
 		test "$body" = "Hello, installed!"
+	check "the master writes the installed pid file" \
+		test "$(cat "$inst/var/run/prefork-httpd/prefork-httpd.pid" 2>/dev/null)" = "$PH_PID"
+	out=$("$PREFORK_HTTPD" -s reload -c "$conf" 2>&1)
+	check "-s reload -c $conf reaches it (got '$out')" grep -q '^ok: generation 2 serving' <<<"$out"
+	out=$("$PREFORK_HTTPD" -s reopen 2>&1)
+	check "-s reopen without -c reaches it (got '$out')" grep -q '^ok' <<<"$out"
+	if [ "$(id -u)" = 0 ]; then
+		w=$(cut -d' ' -f1 "/proc/$PH_PID/task/$PH_PID/children")
+		check "started as root, the workers run as www-data (worker $w: uid $(awk '$1 == "Uid:" {print $2}' "/proc/$w/status"))" \
+			test "$(awk '$1 == "Uid:" {print $2}' "/proc/$w/status")" = "$(id -u www-data)"
+	fi
 	ph_stop TERM
 	check "the server stops on TERM with status 0 (got $PH_EXIT)" \
 		test "$PH_EXIT" = 0
+fi
+
+# --- socket activation with the installed socket unit -----------------------------
+
+if ! command -v systemd-socket-activate >/dev/null 2>&1; then
+	echo "# socket activation not tried: systemd-socket-activate not found (package systemd)"
+else
+	ph_setup
+	port=$(ph_free_port)
+	addrs=$(sed -n 's/^ListenStream=//p' "$unitdir/prefork-httpd.socket" |
+		sed "s/:8080\$/:$port/")
+	check "the socket unit listens on 8080, as the installed server.yaml" \
+		grep -q ":$port\$" <<<"$addrs"
+	sed "s/:8080\$/:$port/" "$conf" >"$PH_DIR/activated.yaml"
+	args=()
+	for a in $addrs; do
+		args+=(-l "$a")
+	done
+	systemd-socket-activate "${args[@]}" "$PREFORK_HTTPD" -c "$PH_DIR/activated.yaml" \
+		>"$PH_DIR/act.out" 2>"$PH_DIR/act.err" &
+	PH_PID=$!
+	for _ in $(seq 50); do # until it listens (it starts the server on the first connection)
+		grep -q "Listening on" "$PH_DIR/act.err" && break
+		sleep 0.1
+	done
+	code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true)
+	check "socket activation: the first connection is answered ($code)" test "$code" = 200
+	for a in $addrs; do
+		check "socket activation: the server took the socket for $a" \
+			grep -q "using inherited listener $a\$" "$PH_DIR/act.err"
+	done
+	check "socket activation: no inherited socket was closed" \
+		eval '! grep -q "is not in the configuration" "$PH_DIR/act.err"'
+	ph_stop TERM
+	check "socket activation: TERM stops it with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
+	[ "$PH_FAILED" -eq 0 ] || sed 's/^/# act: /' "$PH_DIR/act.err" | tail -n 20
 fi
 
 # --- uninstall -----------------------------------------------------------------

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # configtest.sh -- the command line: -t on good and bad files (every error
 # as FILE:LINE:COLUMN: message; a redirect.to with a line break or over
-# 4096 bytes), -V, -h, an unknown option, and starting with a bad file.
+# 4096 bytes), -V, -h, --version, --help, an unknown option, and starting
+# with a bad file.  -t also checks what would fail at start: log files that
+# cannot be opened, a pid file whose directory is missing, addresses in use
+# (TCP and unix); an address held by the running master of the same
+# pid_file is not an error.
 # shellcheck source=tests/integration/lib.sh disable=SC2016,SC2001
 . "$(dirname "$0")/lib.sh"
 
@@ -11,9 +15,9 @@ bad=$PH_DIR/bad.yaml
 out=$PH_DIR/out
 err=$PH_DIR/err
 
-cat >"$good" <<'YAML'
+cat >"$good" <<YAML
 listen:
-  - 127.0.0.1:1
+  - 127.0.0.1:$(ph_free_port)
 workers: 2
 root: www
 index: [index.html]
@@ -112,12 +116,145 @@ check "-h exits 0 (got $RC)" test "$RC" = 0
 check "-h prints usage" grep -qi '^usage:' "$out"
 check "-h mentions -c, -t, -s, -V" \
 	eval 'grep -q -- "-c" "$out" && grep -q -- "-t" "$out" && grep -q -- "-s" "$out" && grep -q -- "-V" "$out"'
+run --version
+check "--version exits 0 (got $RC)" test "$RC" = 0
+check "--version prints the name and version ($(head -n1 "$out"))" \
+	grep -Eq '^prefork-httpd [0-9]+\.[0-9]+' "$out"
+run --help
+check "--help exits 0 (got $RC)" test "$RC" = 0
+check "--help prints usage on stdout" grep -qi '^usage:' "$out"
+check "--help names --help and --version" \
+	eval 'grep -q -- "--help" "$out" && grep -q -- "--version" "$out"'
 run -Z
 check "an unknown option exits 1 (got $RC)" test "$RC" = 1
 check "an unknown option prints usage on stderr" grep -qi 'usage' "$err"
+run --no-such-option
+check "an unknown long option exits 1 (got $RC)" test "$RC" = 1
+check "... naming it, with usage on stderr" \
+	eval 'grep -q -- "--no-such-option" "$err" && grep -qi usage "$err"' 
 run -c "$good" extra-argument
 check "a stray argument exits 1 (got $RC)" test "$RC" = 1
 run -s no-such-verb -c "$good"
 check "-s with an unknown signal name exits 1 (got $RC)" test "$RC" = 1
+
+# --- -t: what would fail at start ---------------------------------------------------
+port_held=$(ph_free_port)
+sock_held=$PH_DIR/held.sock
+# Another program holds a TCP port and a unix socket.
+python3 - "$port_held" "$sock_held" "$PH_DIR/holder.ready" <<'PY' &
+import os, socket, sys, time
+t = socket.socket()
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", int(sys.argv[1])))
+t.listen(5)
+u = socket.socket(socket.AF_UNIX)
+u.bind(sys.argv[2])
+u.listen(5)
+open(sys.argv[3], "w").close()
+time.sleep(60)
+PY
+holder=$!
+trap 'st=$?; kill "$holder" 2>/dev/null; (exit "$st"); ph_cleanup' EXIT
+for _ in $(seq 300); do
+	[ -e "$PH_DIR/holder.ready" ] && break
+	sleep 0.05
+done
+check "another program holds 127.0.0.1:$port_held and $sock_held" test -e "$PH_DIR/holder.ready"
+
+rt=$PH_DIR/runtime.yaml
+cat >"$rt" <<YAML
+listen:
+  - 127.0.0.1:$port_held
+  - unix:$sock_held
+  - unix:$PH_DIR/free.sock
+workers: 1
+root: www
+pid_file: $PH_DIR/no-such-dir/x.pid
+access_log: {path: $PH_DIR/no-logs/access.log}
+error_log: {path: $PH_DIR/error.log}
+YAML
+run -t -c "$rt"
+show
+check "-t: a file that would fail at start exits 1 (got $RC)" test "$RC" = 1
+check "-t: the port in use, at $rt:2:5, with the reason" \
+	grep -q "^$rt:2:5: listen: bind 127.0.0.1:$port_held: Address already in use" "$err"
+check "-t: the unix socket in use, at $rt:3:5" \
+	grep -q "^$rt:3:5: listen: bind unix:$sock_held: Address already in use" "$err"
+check "-t: the pid file's missing directory, naming pid_file, at $rt:7:11" \
+	grep -q "^$rt:7:11: pid_file: .*$PH_DIR/no-such-dir.*No such file or directory" "$err"
+check "-t: the access log's missing directory, at $rt:8:20" \
+	grep -q "^$rt:8:20: access_log.path: .*$PH_DIR/no-logs/access.log.*No such file or directory" "$err"
+nerr=$(grep -c "^$rt:[0-9]*:[0-9]*: " "$err")
+check "-t: exactly those 4 errors (got $nerr)" test "$nerr" = 4
+check "-t: every line is FILE:LINE:COL: message" \
+	eval '! grep -v "^$rt:[0-9][0-9]*:[0-9][0-9]*: ." "$err"'
+check "-t: the free unix socket was tried and not left behind" test ! -e "$PH_DIR/free.sock"
+check "-t: the holder's unix socket is still there" test -S "$sock_held"
+check "-t: no pid file was written" test ! -e "$PH_DIR/no-such-dir"
+# As at start: the master fails on the same pid file, and says which key.
+sed -i "/^  - 127.0.0.1:$port_held\$/d; /^  - unix:/d" "$rt"
+sed -i "s|^listen:\$|listen: [127.0.0.1:$(ph_free_port)]|" "$rt"
+sed -i "s|^access_log: .*|access_log: off|" "$rt"
+run -c "$rt"
+sed 's/^/#   /' "$PH_DIR/error.log"
+check "starting with that pid_file fails (status 2, got $RC)" test "$RC" = 2
+check "... and the error log names pid_file with its position" \
+	grep -q "$rt:[0-9]*:11: pid_file: open(\"$PH_DIR/no-such-dir/x.pid\"): No such file or directory" "$PH_DIR/error.log"
+
+# The default pid file is next to the configuration file; a directory that
+# does not take it is reported too (as nobody, where root could write).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && getent passwd nobody >/dev/null; then
+	mkdir -m 755 "$PH_DIR/ro"
+	chmod 755 "$PH_DIR"
+	printf 'listen: [127.0.0.1:%s]\nroot: ../www\naccess_log: off\n' \
+		"$(ph_free_port)" >"$PH_DIR/ro/server.yaml"
+	out2=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$PREFORK_HTTPD" -t -c "$PH_DIR/ro/server.yaml" 2>&1) && rc=0 || rc=$?
+	echo "# as nobody: $out2"
+	check "-t as nobody, the config in a directory nobody cannot write: exit 1 (got $rc)" test "$rc" = 1
+	check "... the default pid file is named, at the start of the file" \
+		grep -q "^$PH_DIR/ro/server.yaml:1:1: pid_file: .*Permission denied (the default pid file" <<<"$out2"
+	chmod 700 "$PH_DIR"
+else
+	echo "# not root, or no setpriv or nobody: the read-only default pid file is not tried"
+fi
+
+# An address held by the running master of the same pid_file is no error,
+# TCP or unix (-t before a reload); nor is a stale unix socket file.
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
+	"$PH_DIR/stale.sock"
+ph_start 'listen: [127.0.0.1:@PORT@, "unix:@DIR@/live.sock"]
+workers: 1
+root: www
+access_log: off
+error_log: {path: stderr, level: info}
+health: {path: /healthz}' || finish
+check "the running master writes its default pid file next to the file" \
+	test "$(cat "$PH_DIR/prefork-httpd.pid" 2>/dev/null)" = "$PH_PID"
+run -t -c "$PH_DIR/server.yaml"
+show
+check "-t on the running master's own file: exit 0 (got $RC)" test "$RC" = 0
+check "... configuration ok" grep -q 'configuration ok' "$out"
+check "... its unix socket is untouched" test -S "$PH_DIR/live.sock"
+expect_status "$PH_URL/healthz" 200
+sed "s|^listen: .*|listen: [127.0.0.1:$PH_PORT, \"unix:$PH_DIR/stale.sock\"]|" \
+	"$PH_DIR/server.yaml" >"$PH_DIR/stale.yaml"
+printf 'pid_file: other.pid\n' >>"$PH_DIR/stale.yaml"
+run -t -c "$PH_DIR/stale.yaml"
+show
+check "-t with another pid_file: the master's port is in use (exit $RC)" test "$RC" = 1
+check "... only that error, not the stale unix socket file" \
+	test "$(grep -c ': listen: bind ' "$err")" = 1 -a "$(grep -c . "$err")" = 1
+# Starting a second server on a unix socket in use fails, as -t said,
+# instead of taking the path from the running one.
+printf 'listen: ["unix:%s"]\nroot: www\naccess_log: off\npid_file: second.pid\n' \
+	"$PH_DIR/live.sock" >"$PH_DIR/second.yaml"
+run -c "$PH_DIR/second.yaml"
+check "a second server on the live unix socket exits 2 (got $RC)" test "$RC" = 2
+check "... Address already in use" grep -q "bind unix:$PH_DIR/live.sock: Address already in use" "$err"
+check "the running master still answers on its unix socket" \
+	test "$(curl -s -m 5 -o /dev/null -w '%{http_code}' --unix-socket "$PH_DIR/live.sock" http://x/healthz)" = 200
+ph_stop TERM
+check "TERM: the master removes its pid file" test ! -e "$PH_DIR/prefork-httpd.pid"
 
 finish

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # docs.sh -- the manual pages format without warnings, `prefork-httpd -h`
 # is short and its options are in the SYNOPSIS, and the generated systemd
-# units pass `systemd-analyze verify` (skipped where it cannot run).
+# units pass `systemd-analyze verify` (skipped where it cannot run).  The
+# units agree with the installed server.yaml: a configuration error stops
+# the service once (nothing but ExecStart= reads the file, and exit status
+# 1 prevents a restart), the pid file's directory is writable under the
+# unit's ProtectSystem=strict, and the socket unit listens where the
+# installed file does.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -11,6 +16,7 @@ man5=$top_builddir/docs/prefork-httpd.yaml.5
 service=$top_builddir/conf/prefork-httpd.service
 socket=$top_srcdir/conf/prefork-httpd.socket
 logrotate=$top_builddir/conf/logrotate.d/prefork-httpd
+installed_conf=$top_builddir/conf/server.yaml.install
 
 if ! command -v groff >/dev/null 2>&1; then
 	echo "groff not found: install groff-base" >&2
@@ -85,11 +91,49 @@ stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$service")
 check "TimeoutStopSec ($stop) > timeouts.graceful (${graceful:-?}s)" \
 	test "${stop:-0}" -gt "${graceful:-0}"
 
-# The sample configuration still loads.
-out=$("$PREFORK_HTTPD" -t -c "$top_srcdir/conf/server.yaml" 2>&1)
+# The sample configuration passes -t: a copy next to a www/, on a free port
+# (-t tries the binds, and 8080 may be taken here; the source tree may be
+# read-only, and the default pid file goes next to the file).
+ph_setup
+mkdir -p "$PH_DIR/conf"
+sed "s|^  - 127\.0\.0\.1:8080\$|  - 127.0.0.1:$(ph_free_port)|" \
+	"$top_srcdir/conf/server.yaml" >"$PH_DIR/conf/server.yaml"
+check "conf/server.yaml listens on 127.0.0.1:8080" \
+	eval '! cmp -s "$top_srcdir/conf/server.yaml" "$PH_DIR/conf/server.yaml"'
+out=$("$PREFORK_HTTPD" -t -c "$PH_DIR/conf/server.yaml" 2>&1)
 status=$?
 check "conf/server.yaml passes -t" test "$status" = 0
 [ "$status" = 0 ] || printf '#   %s\n' "$out"
+
+# --- the units and the installed server.yaml -------------------------------------
+
+check "no ExecStartPre= (RestartPreventExitStatus= does not apply to it)" \
+	eval '! grep -q "^ExecStartPre=" "$service"'
+check "exit status 1 (a configuration error) prevents a restart" \
+	grep -qx 'RestartPreventExitStatus=1' "$service"
+check "ExecStart= runs the server with the installed file" \
+	grep -q '^ExecStart=.*/prefork-httpd -c .*/prefork-httpd/server.yaml$' "$service"
+if [ ! -f "$installed_conf" ]; then
+	fail "the installed server.yaml is generated" "not found: $installed_conf (make check builds it)"
+else
+	# Where the unit may write: ReadWritePaths= and /run/RuntimeDirectory=.
+	writable=$(sed -n 's/^ReadWritePaths=//p' "$service" | tr ' ' '\n' | sed 's/^-//')
+	writable+=$'\n'$(sed -n 's|^RuntimeDirectory=|/run/|p' "$service")
+	pid_file=$(sed -n 's/^pid_file: *//p' "$installed_conf")
+	check "the installed server.yaml sets pid_file ($pid_file)" test -n "$pid_file"
+	check "... in a directory the unit may write (${pid_file%/*})" \
+		grep -qxF "${pid_file%/*}" <<<"$writable"
+	check "the installed server.yaml sets the workers' user" \
+		grep -q '^user: [a-z_][a-z0-9_-]*$' "$installed_conf"
+	check "the installed server.yaml names the installed site" \
+		grep -q '^root: /.*/www$' "$installed_conf"
+	check "it says nothing of the source tree (scripts/run, ../www, conf/)" \
+		eval '! grep -nE "scripts/run|\.\./www|conf/" "$installed_conf"'
+	conf_addrs=$(sed -n '/^listen:/,/^[a-z]/s/^  - \(.*\)$/\1/p' "$installed_conf" | sort)
+	unit_addrs=$(sed -n 's/^ListenStream=//p' "$socket" | sort)
+	check "the socket unit listens where the installed server.yaml does ($unit_addrs)" \
+		test -n "$unit_addrs" -a "$unit_addrs" = "$conf_addrs"
+fi
 
 if command -v logrotate >/dev/null 2>&1; then
 	ph_setup

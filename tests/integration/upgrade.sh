@@ -3,8 +3,11 @@
 # the binary on disk as a new master on the same sockets (the pid file moves
 # to .oldbin), QUIT of the old master leaves the new one serving; rollback:
 # WINCH stops the old master's workers, HUP brings them back, QUIT of the
-# new master leaves the old one serving.  Socket activation: a listener
-# handed over by systemd-socket-activate (LISTEN_FDS) is used, not bound.
+# new master leaves the old one serving.  While the old master stops after
+# QUIT, /healthz answers 200 throughout (polled every 20 ms): it does not
+# announce a drain (drain_delay is set) since the new master serves the same
+# sockets.  Socket activation: a listener handed over by
+# systemd-socket-activate (LISTEN_FDS) is used, not bound.
 # shellcheck source=tests/integration/lib.sh disable=SC2016
 . "$(dirname "$0")/lib.sh"
 
@@ -38,7 +41,7 @@ ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 2
 pid_file: @DIR@/server.pid
 root: www
-timeouts: {graceful: 5s}
+timeouts: {graceful: 5s, drain_delay: 2s}
 access_log: {path: "off"}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}' || finish
@@ -133,11 +136,51 @@ check "the new master starts 2 workers" wait_count 2 5 "$NEW"
 check "the old master keeps its workers meanwhile" \
 	test "$(workers_of "$OLD" "$NEW")" = "$old_workers"
 sleep 1
+# /healthz every 20 ms on a new connection each time (any worker of either
+# master may take it), from before the QUIT until after the old master is
+# gone: one code per line.
+python3 - "$PH_PORT" "$PH_DIR/health.ready" "$PH_DIR/health.stop" \
+	>"$PH_DIR/health.codes" <<'PY' &
+import http.client, os, sys, time
+port, ready, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+deadline = time.time() + 30
+while time.time() < deadline and not os.path.exists(stop):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        c.request("GET", "/healthz")
+        code = c.getresponse().status
+        c.close()
+    except OSError as e:
+        code = "error:" + type(e).__name__
+    print(code, flush=True)
+    if not os.path.exists(ready):
+        open(ready, "w").close()
+    time.sleep(0.02)
+PY
+poller=$!
+for _ in $(seq 300); do # python may take seconds to start on a busy machine
+	[ -e "$PH_DIR/health.ready" ] && break
+	sleep 0.05
+done
+check "the /healthz poller runs" test -e "$PH_DIR/health.ready"
+sleep 0.3
+quit_at=$(date +%s%N)
 kill -QUIT "$OLD"
 check "QUIT: the old master exits within 10 s" wait_gone "$OLD" 10
+gone_ms=$((($(date +%s%N) - quit_at) / 1000000))
+sleep 0.5
+touch "$PH_DIR/health.stop"
+wait "$poller"
 wait "$OLD" && st=0 || st=$?
 PH_PID=
 check "... with status 0 (got $st)" test "$st" = 0
+polls=$(grep -c . "$PH_DIR/health.codes")
+others=$(grep -cvx 200 "$PH_DIR/health.codes")
+echo "# /healthz while the old master stopped: $polls polls, $others not 200 ($(sort "$PH_DIR/health.codes" | uniq -c | tr -s ' \n' ' ')); it was gone $gone_ms ms after QUIT"
+check "/healthz was polled while the old master stopped ($polls times)" test "$polls" -ge 20
+check "/healthz answered 200 throughout ($others other answers)" test "$others" = 0
+check "the old master did not wait out drain_delay (gone after $gone_ms ms < 2000)" \
+	test "$gone_ms" -lt 2000
 end_load upgrade
 check "the new master serves" test "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$PH_URL/")" = 200
 check "the pid file names the new master" test "$(pid_in "$PID_FILE")" = "$NEW"

@@ -300,7 +300,9 @@ Test(config, defaults)
 	cr_expect_null(cfg->user);
 	cr_expect_null(cfg->group);
 	cr_expect_not(cfg->allow_root);
-	cr_expect_null(cfg->pid_file);
+	cr_expect_str_eq(cfg->pid_file, in_tmp("prefork-httpd.pid"),
+			 "the default pid file is next to the configuration file");
+	cr_expect(cfg->pid_file_default);
 	cr_expect_str_eq(cfg->root, in_tmp("www"));
 	cr_assert_eq(cfg->nindex, 1);
 	cr_expect_str_eq(cfg->index[0], "index.html");
@@ -809,7 +811,167 @@ Test(config, empty_value_means_default)
 				     "workers:\n");
 
 	cr_expect_eq(cfg->timeouts.header_ms, 10000);
-	cr_expect_null(cfg->pid_file);
+	cr_expect_str_eq(cfg->pid_file, in_tmp("prefork-httpd.pid"));
 	cr_expect(cfg->workers_auto);
 	config_free(cfg);
+}
+
+Test(config, pid_file_off_and_positions)
+{
+	static const char *const offs[] = { "off", "\"off\"", "false", "no" };
+	char text[160];
+	struct config *cfg;
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		snprintf(text, sizeof(text), "listen: 127.0.0.1:1\npid_file: %s\n",
+			 offs[i]);
+		cfg = load_ok(text);
+		cr_expect_null(cfg->pid_file, "pid_file: %s", offs[i]);
+		cr_expect_not(cfg->pid_file_default);
+		config_free(cfg);
+	}
+	cfg = load_ok("listen: 127.0.0.1:1\n"
+		      "access_log: {path: a.log}\n"
+		      "error_log:\n  path: e.log\n"
+		      "pid_file:   run.pid\n");
+	cr_expect_str_eq(cfg->pid_file, in_tmp("run.pid"));
+	cr_expect_not(cfg->pid_file_default);
+	cr_expect_eq(cfg->pid_file_at.line, 5);
+	cr_expect_eq(cfg->pid_file_at.col, 13);
+	cr_expect_eq(cfg->access_log.path_at.line, 2);
+	cr_expect_eq(cfg->access_log.path_at.col, 20);
+	cr_expect_eq(cfg->error_log.path_at.line, 4);
+	cr_expect_eq(cfg->error_log.path_at.col, 9);
+	config_free(cfg);
+	expect_errors("listen: 127.0.0.1:1\npid_file: \"\"\n", 1,
+		      "server.yaml:2:11: pid_file: expected a path, got \"\"");
+	expect_errors("listen: 127.0.0.1:1\npid_file: [a]\n", 1,
+		      "server.yaml:2:11: pid_file: expected a path or off, got a list");
+}
+
+/* config_pid_file(): the pid file alone, as config_load() would set it. */
+static int pid_of(const char *path, char **out, struct config_errors *e)
+{
+	memset(e, 0, sizeof(*e));
+	return config_pid_file(path, out, e);
+}
+
+Test(config, pid_file_alone_despite_errors_elsewhere)
+{
+	struct config_errors e;
+	char *p = NULL;
+
+	/* Invalid for config_load(): the pid file is still found. */
+	write_file("server.yaml", "listen: 127.0.0.1:1\nworkers: two\n"
+				  "colour: blue\ntimeouts: {header: soon}\n"
+				  "routes:\n  - prefix: /a/\n    pid_file: nope.pid\n"
+				  "pid_file: run/x.pid\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_eq(e.count, 0);
+	cr_expect_str_eq(p, in_tmp("run/x.pid"));
+	free(p);
+	config_errors_free(&e);
+
+	/* A syntax error after the key does not matter. */
+	write_file("server.yaml", "pid_file: /abs/x.pid\nroot: [www\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_str_eq(p, "/abs/x.pid");
+	free(p);
+	config_errors_free(&e);
+
+	/* YAML broken before the key: the first top-level pid_file line. */
+	write_file("server.yaml", "workers: [2\nroot: www\n"
+				  "pid_file: \"q.pid\"  # quoted\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_eq(e.count, 0);
+	cr_expect_str_eq(p, in_tmp("q.pid"));
+	free(p);
+	config_errors_free(&e);
+	write_file("server.yaml", "workers: [2\n  pid_file: no.pid\n"
+				  "pid_file: /r/p.pid # plain\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_str_eq(p, "/r/p.pid");
+	free(p);
+	config_errors_free(&e);
+	write_file("server.yaml", "workers: [2\npid_file: off\n");
+	cr_expect_eq(pid_of("server.yaml", &p, &e), 1);
+	config_errors_free(&e);
+	write_file("server.yaml", "workers: [2\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_str_eq(p, in_tmp("prefork-httpd.pid"));
+	free(p);
+	config_errors_free(&e);
+
+	/* No key: the default, next to the file. */
+	mkdir_in("conf");
+	write_file("conf/s.yaml", "workers: two\nlisten: []\n");
+	cr_assert_eq(pid_of("conf/s.yaml", &p, &e), 0);
+	cr_expect_str_eq(p, in_tmp("conf/prefork-httpd.pid"));
+	free(p);
+	config_errors_free(&e);
+
+	write_file("server.yaml", "pid_file: ~\n");
+	cr_assert_eq(pid_of("server.yaml", &p, &e), 0);
+	cr_expect_str_eq(p, in_tmp("prefork-httpd.pid"));
+	free(p);
+	config_errors_free(&e);
+
+	write_file("server.yaml", "pid_file: off\n");
+	cr_expect_eq(pid_of("server.yaml", &p, &e), 1);
+	cr_expect_null(p);
+	config_errors_free(&e);
+}
+
+Test(config, pid_file_alone_errors)
+{
+	struct config_errors e;
+	char *p = NULL;
+
+	write_file("server.yaml", "listen: 127.0.0.1:1\npid_file: 'a\n");
+	cr_expect_eq(pid_of("server.yaml", &p, &e), -1);
+	cr_expect_null(p);
+	cr_assert_eq(e.count, 1);
+	cr_expect_str_eq(e.msg[0], "server.yaml:2:11: pid_file: expected a path or off");
+	config_errors_free(&e);
+
+	write_file("server.yaml", "listen: 127.0.0.1:1\npid_file: {a: b}\n");
+	cr_expect_eq(pid_of("server.yaml", &p, &e), -1);
+	cr_assert_eq(e.count, 1);
+	cr_expect_str_eq(e.msg[0], "server.yaml:2:11: pid_file: expected a path or off");
+	config_errors_free(&e);
+
+	cr_expect_eq(pid_of("absent.yaml", &p, &e), -1);
+	cr_assert_eq(e.count, 1);
+	cr_expect_str_eq(e.msg[0], "absent.yaml: cannot open: No such file or directory");
+	config_errors_free(&e);
+}
+
+/* Both readers agree on valid files. */
+Test(config, pid_file_alone_agrees_with_load)
+{
+	static const char *const texts[] = {
+		"listen: 127.0.0.1:1\n",
+		"listen: 127.0.0.1:1\npid_file: a.pid\n",
+		"listen: 127.0.0.1:1\npid_file: ./b/../c.pid\n",
+		"pid_file: \"/q/d.pid\"\nlisten: 127.0.0.1:1\n",
+		"listen: 127.0.0.1:1\npid_file:\n",
+		"listen: 127.0.0.1:1\npid_file: false\n",
+	};
+	struct config_errors e;
+	struct config *cfg;
+	char *p;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		int r;
+
+		cfg = load_ok(texts[i]);
+		p = NULL;
+		r = pid_of("server.yaml", &p, &e);
+		cr_expect_eq(r, cfg->pid_file ? 0 : 1, "%s", texts[i]);
+		if (cfg->pid_file != NULL && p != NULL)
+			cr_expect_str_eq(p, cfg->pid_file, "%s", texts[i]);
+		free(p);
+		config_errors_free(&e);
+		config_free(cfg);
+	}
 }

@@ -228,6 +228,33 @@ Test(listener, unix_socket_stale_and_regular_file)
 	rmdir(dir);
 }
 
+/* The socket of a server that still listens there is never taken over. */
+Test(listener, unix_socket_in_use)
+{
+	char dir[] = "/tmp/ph-listen-XXXXXX", spec[128], path[96], err[256];
+	struct listen_addr a;
+	struct stat st, st2;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	cr_assert_eq(listen_addr_parse(spec, &a, err, sizeof(err)), 0);
+	fd = listener_open(&a, 8, err, sizeof(err));
+	cr_assert_geq(fd, 0, "%s", err);
+	cr_assert_eq(lstat(path, &st), 0);
+
+	cr_expect_eq(listener_open(&a, 8, err, sizeof(err)), -1);
+	cr_expect(strncmp(err, "bind unix:", 10) == 0, "%s", err);
+	cr_expect(strstr(err, "Address already in use") != NULL, "%s", err);
+	cr_expect_eq(lstat(path, &st2), 0);
+	cr_expect_eq(st.st_ino, st2.st_ino, "the live socket file was replaced");
+
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 Test(listener, bind_failure_message)
 {
 	char err[256] = "";

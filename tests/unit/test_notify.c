@@ -128,3 +128,21 @@ Test(notify, errors_are_reported_not_fatal)
 	cr_assert_eq(setenv("NOTIFY_SOCKET", "relative.sock", 1), 0);
 	cr_assert_eq(notify_send("READY=1"), -1);
 }
+
+/* A master that is not the service's main process sends nothing. */
+Test(notify, disabled_sends_nothing_until_enabled)
+{
+	char buf[64];
+	ssize_t n;
+
+	cr_assert_eq(setenv("NOTIFY_SOCKET", sock_path, 1), 0);
+	notify_enable(false);
+	cr_expect_eq(notify_send("READY=1"), 1);
+	cr_expect_eq(notify_mainpid(4242), 1);
+	n = recv(listen_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	cr_expect_eq(n, -1, "a message arrived while disabled");
+	cr_expect_eq(errno, EAGAIN);
+	notify_enable(true);
+	cr_assert_eq(notify_send("STOPPING=1"), 0);
+	expect_datagram(listen_fd, "STOPPING=1");
+}

@@ -142,24 +142,10 @@ elif mode == "retire":
            "%s %r" % (st, head[:80]))
 PY
 
-run() { # run MODE [ACTION]: the helper's checks; ACTION when it says "go"
-	local n=0 want=$2
-	coproc HELPER { timeout 60 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" "$ADMIN_PORT" ||
-		printf 'FAIL\thelper %s exited with status %s\n' "$1" "$?"; }
-	while IFS=$'\t' read -r verdict name <&"${HELPER[0]}"; do
-		case $verdict in
-		go)
-			$3
-			echo >&"${HELPER[1]}"
-			continue
-			;;
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-		n=$((n + 1))
-	done
-	check "$1: the helper reported its $want checks ($n)" test "$n" -eq "$want"
+run() { # run MODE CHECKS [ACTION]: the helper's checks; ACTION when it says "go"
+	ph_helper "${3:-:}" timeout 60 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" "$ADMIN_PORT"
+	check "$1: the helper reported its $2 checks ($PH_HELPER_CHECKS)" \
+		test "$PH_HELPER_CHECKS" -eq "$2"
 }
 
 if ph_start 'listen: [127.0.0.1:@PORT@]

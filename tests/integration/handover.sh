@@ -126,23 +126,9 @@ elif mode == "recycle":
 PY
 
 run() { # run MODE CHECKS ACTION: the helper's checks; ACTION when it says "go"
-	local n=0
-	coproc HELPER { timeout 90 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" "$P2" ||
-		printf 'FAIL\thelper %s exited with status %s\n' "$1" "$?"; }
-	while IFS=$'\t' read -r verdict name <&"${HELPER[0]}"; do
-		case $verdict in
-		go)
-			$3
-			echo >&"${HELPER[1]}"
-			continue
-			;;
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-		n=$((n + 1))
-	done
-	check "$1: the helper reported its $2 checks ($n)" test "$n" -eq "$2"
+	ph_helper "$3" timeout 90 python3 "$PH_DIR/t.py" "$1" "$PH_PORT" "$P2"
+	check "$1: the helper reported its $2 checks ($PH_HELPER_CHECKS)" \
+		test "$PH_HELPER_CHECKS" -eq "$2"
 }
 
 # gone_after_hup: HUP, then wait until the log says the old generation left.

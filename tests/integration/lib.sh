@@ -115,6 +115,41 @@ check() {
 	fi
 }
 
+# ph_helper ACTION CMD...: run CMD, a helper that prints one line per check,
+# "PASS<TAB>name" or "FAIL<TAB>name", and "go" when it wants ACTION (a shell
+# command, run with eval) to happen, after which it reads one line on its
+# stdin.  Each line becomes a check; PH_HELPER_CHECKS counts them, so that
+# the caller can check that the helper said all it should (a helper that
+# died early must fail the file).  Two fifos, not a coproc: bash forgets a
+# coproc's descriptors as soon as it exits, maybe before its last line is
+# read.
+ph_helper() {
+	local action=$1 from to pid verdict name
+	shift
+	PH_HELPER_CHECKS=0
+	rm -f "$PH_DIR/helper.out" "$PH_DIR/helper.in"
+	mkfifo "$PH_DIR/helper.out" "$PH_DIR/helper.in" || return 1
+	{ "$@" <"$PH_DIR/helper.in" ||
+		printf 'FAIL\thelper %s exited with status %s\n' "$*" "$?"; } >"$PH_DIR/helper.out" &
+	pid=$!
+	exec {from}<"$PH_DIR/helper.out" {to}>"$PH_DIR/helper.in"
+	while IFS=$'\t' read -r verdict name <&"$from"; do
+		case $verdict in
+		go)
+			eval "$action"
+			(echo >&"$to") 2>/dev/null || true
+			continue
+			;;
+		PASS) pass "$name" ;;
+		FAIL) fail "$name" ;;
+		*) fail "helper output" "$verdict $name" ;;
+		esac
+		PH_HELPER_CHECKS=$((PH_HELPER_CHECKS + 1))
+	done
+	exec {to}>&- {from}<&-
+	wait "$pid"
+}
+
 # check_lines NAME FILE MIN AWK_CONDITION: pass when FILE has at least MIN
 # lines (at least one when MIN is 0 or less) and AWK_CONDITION holds on every
 # one of them; a check over a list fails when the list is empty.  The lines

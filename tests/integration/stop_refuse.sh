@@ -67,21 +67,8 @@ workers: 2
 root: www
 timeouts: {drain_delay: 500ms, graceful: 30s, send: 20s}
 access_log: {path: "off"}'; then
-	coproc HELPER { timeout 60 python3 "$PH_DIR/t.py" "$PH_PORT" ||
-		printf 'FAIL\thelper exited with status %s\n' "$?"; }
-	while IFS=$'\t' read -r verdict name <&"${HELPER[0]}"; do
-		case $verdict in
-		go)
-			kill -QUIT "$PH_PID"
-			echo >&"${HELPER[1]}"
-			continue
-			;;
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" ;;
-		*) fail "helper output" "$verdict $name" ;;
-		esac
-		n=$((n + 1))
-	done
+	ph_helper 'kill -QUIT "$PH_PID"' timeout 60 python3 "$PH_DIR/t.py" "$PH_PORT"
+	n=$PH_HELPER_CHECKS
 	ph_stop TERM
 	check "the server exits 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 fi

@@ -1245,6 +1245,7 @@ static const struct key module_keys[] = {
 static const struct key redirect_keys[] = {
 	{ .name = "to", .set = set_redirect_to },
 	{ .name = "status", .set = set_redirect_status, .min = 301, .max = 308 },
+	{ .name = "keep_path", .set = set_bool, .off = RB(redirect.keep_path) },
 };
 
 static const struct key return_keys[] = {
@@ -1330,6 +1331,7 @@ static void set_routes(struct ctx *c, const struct key *k, const char *kp,
 		b->r.col = at.col;
 		b->r.cgi.timeout_ms = 30000;
 		b->r.redirect.status = 302;
+		b->r.redirect.keep_path = true;
 		b->r.ret.status = 200;
 		b->r.ret.body = "";
 		kp_index(sub, kp, i);

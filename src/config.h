@@ -69,6 +69,7 @@ struct route {
 	struct {
 		const char *to; /* one line, at most REDIRECT_TO_MAX bytes */
 		int status; /* 301, 302, 307, 308 */
+		bool keep_path; /* append the path after the prefix (default) */
 	} redirect;
 	struct {
 		int status;

@@ -976,6 +976,7 @@ static void set_root(struct ctx *c, const struct key *k, const char *kp,
 /* ---- logs ---- */
 
 static const char *const format_names[] = { "combined", "json", NULL };
+static const char *const time_names[] = { "utc", "local", NULL };
 static const char *const level_names[] = { "error", "warn", "info", "debug",
 					   NULL };
 
@@ -1004,6 +1005,8 @@ static const struct key access_keys[] = {
 	  .off = offsetof(struct log_target, path) },
 	{ .name = "format", .set = set_enum,
 	  .off = offsetof(struct log_target, format), .names = format_names },
+	{ .name = "time", .set = set_enum,
+	  .off = offsetof(struct log_target, time), .names = time_names },
 };
 
 static const struct key error_keys[] = {
@@ -1024,7 +1027,9 @@ static void set_log(struct ctx *c, const struct key *k, const char *kp,
 	if (v->type == YAML_SCALAR_NODE)
 		set_log_path(c, &path_key, kp, v, t); /* "access_log: off" */
 	else
-		walk_map(c, kp, v, keys, 2, t);
+		walk_map(c, kp, v, keys,
+			 keys == access_keys ? PH_ARRAY_LEN(access_keys)
+					     : PH_ARRAY_LEN(error_keys), t);
 }
 
 /* ---- health, status, metrics, admin, agent ---- */

@@ -20,12 +20,14 @@
 #include "util.h"
 
 enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
+enum log_time { LOG_TIME_UTC, LOG_TIME_LOCAL };
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct log_target {
 	/* NULL: off.  "stdout", "stderr", or an absolute file path. */
 	const char *path;
 	enum log_format format; /* access log only */
+	enum log_time time;     /* access log only: its timestamps */
 	enum log_level level;   /* error log only */
 };
 

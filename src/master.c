@@ -708,10 +708,19 @@ static int upgrade(struct master *m, char *msg, size_t cap)
 	return 0;
 }
 
-static void upgrade_failed(struct master *m, const char *why)
+/*
+ * The new master exited.  With status 0 it was told to stop (QUIT or TERM:
+ * the operator rolled the upgrade back), which is normal; anything else
+ * is a failed upgrade.  Either way this master goes on.
+ */
+static void upgrade_failed(struct master *m, int status, const char *why)
 {
-	log_error("upgrade: the new master (pid %d) %s; this master goes on",
-		  (int)m->upgrade_pid, why);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("upgrade rolled back: the new master (pid %d) %s; "
+			 "this master goes on", (int)m->upgrade_pid, why);
+	else
+		log_error("upgrade: the new master (pid %d) %s; this master "
+			  "goes on", (int)m->upgrade_pid, why);
 	m->upgrade_pid = 0;
 	m->upgraded = false;
 	rename_aside(m, true);
@@ -730,7 +739,7 @@ static void reap(struct master *m, int64_t now)
 		char why[96];
 		proc_status_text(status, why, sizeof(why));
 		if (pid == m->upgrade_pid) {
-			upgrade_failed(m, why);
+			upgrade_failed(m, status, why);
 			continue;
 		}
 		if (admin_proc_reaped(&m->admin, pid, status, now, m->stopping))
@@ -893,7 +902,12 @@ static void send_stop(struct master *m, int64_t now)
 
 static void fast_stop(struct master *m)
 {
-	log_info("fast stop: killing %zu workers", m->procs.cap);
+	size_t running = 0;
+
+	for (size_t i = 0; i < m->procs.cap; i++)
+		running += m->procs.p[i].pid != 0;
+	log_info("fast stop: killing %zu worker%s", running,
+		 running == 1 ? "" : "s");
 	if (!m->stopping)
 		notify_send("STOPPING=1");
 	m->stopping = true;

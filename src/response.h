@@ -49,8 +49,10 @@ struct response {
 	int64_t stream_length;
 	bool head_sent;
 
-	/* For the access log. */
+	/* For the access log: bytes that went out, head and body, and the
+	 * length of the head once it is serialized (the body is the rest). */
 	uint64_t bytes_sent;
+	size_t head_len;
 };
 
 void response_init(struct response *r, char *hbuf, size_t hcap);
@@ -98,6 +100,13 @@ const char *date_now(void);
 
 /* The body length announced in Content-Length. */
 uint64_t response_content_length(const struct response *r);
+
+/* Body bytes sent so far: the bytes sent after the head (for the access
+ * log's bytes, Apache's %b). */
+static inline uint64_t response_body_sent(const struct response *r)
+{
+	return r->bytes_sent > r->head_len ? r->bytes_sent - r->head_len : 0;
+}
 
 /*
  * Serialize the head into out.  date is the cached IMF-fixdate, server the

@@ -326,3 +326,16 @@ Test(response, reset_keeps_buffer)
 	cr_assert_eq(r.hlen, 0);
 	cr_assert_eq(r.status, 200);
 }
+
+Test(response, body_sent_excludes_head)
+{
+	r.head_len = 300;
+	r.bytes_sent = 0;
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 200; /* cut inside the head */
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 300;
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 1732;
+	cr_expect_eq(response_body_sent(&r), 1432);
+}

@@ -737,6 +737,14 @@ static void reap(struct master *m, int64_t now)
 			return;
 		}
 		char why[96];
+		struct rusage ru;
+		if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* process_cpu_seconds_total */
+			__atomic_store_n(&m->sb->reaped_cpu_us,
+					 (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+					 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec),
+					 __ATOMIC_RELAXED);
+		else
+			log_errno(LOG_WARN, "getrusage(RUSAGE_CHILDREN)");
 		proc_status_text(status, why, sizeof(why));
 		if (pid == m->upgrade_pid) {
 			upgrade_failed(m, status, why);
@@ -819,8 +827,10 @@ static void enforce_deadlines(struct master *m, int64_t now)
 {
 	bool watchdog = now >= m->next_watchdog;
 
-	if (watchdog)
+	if (watchdog) {
 		m->next_watchdog = now + WATCHDOG_MS;
+		scoreboard_sample(m->sb, now); /* rates on the status page */
+	}
 	for (size_t i = 0; i < m->procs.cap; i++) {
 		struct proc *p = &m->procs.p[i];
 		if (p->pid == 0)

@@ -412,6 +412,18 @@ static void consume_request(struct serve *s)
 	c->len -= used;
 }
 
+/*
+ * The connection's progress hook while an answer goes out (conn.h): the
+ * bytes sent so far go to the worker's slot, so that a long download
+ * shows on the status page as it advances, not only when it ends.
+ */
+static void serve_progress(void *arg)
+{
+	struct serve *s = arg;
+
+	sb_request_bytes(s->sx->slot, &s->bytes_counted, s->res.bytes_sent);
+}
+
 /* The head is in hand (st REQ_HEAD) or refused (REQ_ERROR): answer it. */
 static enum serve_outcome answer(struct serve *s, enum req_status st)
 {
@@ -434,7 +446,11 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	s->keep = s->stream_failed = s->abort_unsent = false;
 	s->head_pending = 0;
 	s->stream_body = 0;
+	s->bytes_counted = 0;
 	c->scanned = 0;
+	c->progress = serve_progress;
+	c->progress_arg = s;
+	c->progress_due = now_ms() + CONN_PROGRESS_MS;
 	serve_client(s, parsed);
 	serve_request_id(s, parsed);
 	x.peer = s->client_sa;
@@ -472,10 +488,12 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	sb_request_stats(sx->slot, s->res.status,
 			 st == REQ_HEAD ? method_class(s->req.method) : SB_M_OTHER,
 			 now_us() - start_us);
-	sb_request_end(sx->slot, s->res.bytes_sent);
+	sb_request_end(sx->slot, s->res.bytes_sent > s->bytes_counted
+					 ? s->res.bytes_sent - s->bytes_counted : 0);
 	sx->requests++;
 	c->requests++;
 done:
+	c->progress = NULL;
 	if (s->res.fd >= 0 && s->res.fd_owned)
 		close(s->res.fd);
 	s->res.fd = -1;

@@ -172,10 +172,11 @@ static void dispatch(struct admin *a, struct admin_conn *c,
 		answer_ready(a, c, r);
 	else if (status && !acl_ok(&cfg->status, peer))
 		response_error(r, 403);
-	else if (status)
-		status_answer(r, a->sb, cfg,
-			      status_wants_json(req->query.p, req->query.len),
-			      c->page, a->pagecap);
+	else if (status) {
+		struct status_query q;
+		status_request_query(req, &q);
+		status_answer(r, a->sb, cfg, &q, c->page, a->pagecap);
+	}
 	else if (!acl_ok(&cfg->metrics, peer))
 		response_error(r, 403);
 	else

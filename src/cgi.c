@@ -636,6 +636,10 @@ static void start_response(struct cgi_run *r, const struct cgi_head *h)
 		return;
 	}
 	res->status = status;
+	if (h->reason.len > 0) { /* in the head buffer, until the head is built */
+		res->reason = h->reason.p;
+		res->reason_len = h->reason.len;
+	}
 	r->no_body = status == 204 || status == 304;
 	res->no_length = r->no_body;
 	r->remaining = r->no_body ? 0 : h->content_length;

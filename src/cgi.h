@@ -28,6 +28,7 @@ struct cgi_state *cgi_state_new(void);
 
 struct cgi_head {
 	int status;             /* from "Status:", 0 when absent */
+	struct span reason;     /* its reason phrase, len 0 when absent or unfit */
 	struct span location;   /* len 0 when absent */
 	struct span content_type;
 	int64_t content_length; /* -1 when absent */

@@ -37,7 +37,11 @@ static bool dropped_field(const char *p, size_t n)
 	return false;
 }
 
-static int parse_status(const char *v, size_t n)
+/*
+ * "Status: 429 Too Many Requests": the code, and the script's own reason
+ * phrase when it may be sent as is (else the registry's is sent).
+ */
+static int parse_status(const char *v, size_t n, struct span *reason)
 {
 	int s = 0;
 
@@ -50,6 +54,8 @@ static int parse_status(const char *v, size_t n)
 	}
 	if (n > 3 && v[3] != ' ' && v[3] != '\t')
 		return -1;
+	if (n > 4 && http_reason_ok(v + 4, n - 4))
+		*reason = (struct span){ v + 4, n - 4 };
 	return s >= 100 && s <= 599 ? s : -1;
 }
 
@@ -104,7 +110,7 @@ static int parse_field(const char *p, size_t n, struct cgi_head *h)
 	if (!value_ok(v, vlen))
 		return -1;
 	if (span_is(p, nlen, "Status"))
-		return (h->status = parse_status(v, vlen)) < 0 ? -1 : 0;
+		return (h->status = parse_status(v, vlen, &h->reason)) < 0 ? -1 : 0;
 	if (span_is(p, nlen, "Content-Length"))
 		return (h->content_length = parse_length(v, vlen)) < 0 ? -1 : 0;
 	if (span_is(p, nlen, "Location")) {

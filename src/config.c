@@ -987,6 +987,7 @@ static void set_root(struct ctx *c, const struct key *k, const char *kp,
 /* ---- logs ---- */
 
 static const char *const format_names[] = { "combined", "json", NULL };
+static const char *const time_names[] = { "utc", "local", NULL };
 static const char *const level_names[] = { "error", "warn", "info", "debug",
 					   NULL };
 
@@ -1016,6 +1017,8 @@ static const struct key access_keys[] = {
 	  .off = offsetof(struct log_target, path) },
 	{ .name = "format", .set = set_enum,
 	  .off = offsetof(struct log_target, format), .names = format_names },
+	{ .name = "time", .set = set_enum,
+	  .off = offsetof(struct log_target, time), .names = time_names },
 };
 
 static const struct key error_keys[] = {
@@ -1036,7 +1039,9 @@ static void set_log(struct ctx *c, const struct key *k, const char *kp,
 	if (v->type == YAML_SCALAR_NODE)
 		set_log_path(c, &path_key, kp, v, t); /* "access_log: off" */
 	else
-		walk_map(c, kp, v, keys, 2, t);
+		walk_map(c, kp, v, keys,
+			 keys == access_keys ? PH_ARRAY_LEN(access_keys)
+					     : PH_ARRAY_LEN(error_keys), t);
 }
 
 /* ---- the pid file ---- */
@@ -1278,6 +1283,7 @@ static const struct key module_keys[] = {
 static const struct key redirect_keys[] = {
 	{ .name = "to", .set = set_redirect_to },
 	{ .name = "status", .set = set_redirect_status, .min = 301, .max = 308 },
+	{ .name = "keep_path", .set = set_bool, .off = RB(redirect.keep_path) },
 };
 
 static const struct key return_keys[] = {
@@ -1363,6 +1369,7 @@ static void set_routes(struct ctx *c, const struct key *k, const char *kp,
 		b->r.col = at.col;
 		b->r.cgi.timeout_ms = 30000;
 		b->r.redirect.status = 302;
+		b->r.redirect.keep_path = true;
 		b->r.ret.status = 200;
 		b->r.ret.body = "";
 		kp_index(sub, kp, i);

@@ -20,6 +20,7 @@
 #include "util.h"
 
 enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
+enum log_time { LOG_TIME_UTC, LOG_TIME_LOCAL };
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Where a value was written in the file; for a default, where the file starts. */
@@ -31,6 +32,7 @@ struct log_target {
 	/* NULL: off.  "stdout", "stderr", or an absolute file path. */
 	const char *path;
 	enum log_format format; /* access log only */
+	enum log_time time;     /* access log only: its timestamps */
 	enum log_level level;   /* error log only */
 	struct config_at path_at;
 };
@@ -75,6 +77,7 @@ struct route {
 	struct {
 		const char *to; /* one line, at most REDIRECT_TO_MAX bytes */
 		int status; /* 301, 302, 307, 308 */
+		bool keep_path; /* append the path after the prefix (default) */
 	} redirect;
 	struct {
 		int status;

@@ -87,6 +87,15 @@ ssize_t conn_read_wait(struct conn *c, int64_t deadline)
 	}
 }
 
+/* A write made progress at now: tell whoever wants to know, once a second. */
+static void progressed(struct conn *c, int64_t now)
+{
+	if (c->progress == NULL || now < c->progress_due)
+		return;
+	c->progress_due = now + CONN_PROGRESS_MS;
+	c->progress(c->progress_arg);
+}
+
 /* Log why a send failed: a stall past timeouts.send, or an error worth it. */
 static void send_failed(const struct conn *c, const char *call)
 {
@@ -132,6 +141,7 @@ bool conn_send_iov(struct conn *c, struct iovec *iov, int cnt, bool more,
 		}
 		since = now_ms();
 		*sent += (uint64_t)n;
+		progressed(c, since);
 		size_t left = (size_t)n;
 		while (mh.msg_iovlen > 0 && left >= mh.msg_iov->iov_len) {
 			left -= mh.msg_iov->iov_len;
@@ -169,6 +179,7 @@ bool conn_send_file(struct conn *c, int fd, off_t off, off_t len,
 		}
 		since = now_ms();
 		*sent += (uint64_t)n;
+		progressed(c, since);
 		len -= n;
 	}
 	return true;

@@ -47,7 +47,16 @@ struct conn {
 	size_t len, cap;
 	size_t scanned;     /* how far a partial head was looked at */
 	struct park_node node; /* its place in the worker's wait set */
+	/* While an answer goes out: called after a write that made progress,
+	 * at most once per CONN_PROGRESS_MS, so that whoever set it (serve.c:
+	 * the worker's byte counter on the status page) sees a long send
+	 * advance.  NULL: none.  This file knows nothing of what it does. */
+	void (*progress)(void *arg);
+	void *progress_arg;
+	int64_t progress_due; /* monotonic ms: not called before */
 };
+
+#define CONN_PROGRESS_MS 1000
 
 /* The connection a wait-set node belongs to. */
 static inline struct conn *conn_of(struct park_node *n)

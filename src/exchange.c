@@ -152,6 +152,7 @@ int exchange_start(struct exchange *x, int64_t length)
 	hl = response_head(r, s->head, sizeof(s->head), date_now(), s->sx->server,
 			   s->keep);
 	r->head_sent = true;
+	r->head_len = hl;
 	if (hl == 0) {
 		log_error("response head for client %s does not fit", s->c->remote);
 		s->stream_failed = true;

@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,21 +25,25 @@
 #define ACCESS_LINE_MAX 8192
 #define ACCESS_FLUSH_MS 1000
 #define FIELD_MAX 2048 /* escaped Referer and User-Agent, each, at most */
+#define LINE_MAX_OUT 4096 /* an escaped request line that was refused, at most */
 
 static struct {
 	int err_fd;
+	int err_journal; /* err_fd is the journal's stream: 1, 0, or -1 unknown */
 	enum log_level level;
 	const char *err_path; /* NULL for stderr */
 	int acc_fd;           /* -1: off */
 	const char *acc_path; /* NULL for stdout/stderr */
 	enum log_format fmt;
+	bool local_time; /* access log timestamps in local time, not UTC */
 	char role[32];
 	char acc_buf[ACCESS_BUF];
 	size_t acc_len;
 	int64_t acc_first_ms; /* when the oldest buffered line was added */
 	time_t stamp_sec;
-	char stamp[32]; /* "[25/Nov/2026:15:04:05 +0000]" */
-} L = { .err_fd = 2, .level = LOG_INFO, .acc_fd = -1, .role = "master" };
+	char stamp[40]; /* "[25/Nov/2026:15:04:05 +0000]" */
+} L = { .err_fd = 2, .err_journal = -1, .level = LOG_INFO, .acc_fd = -1,
+	.role = "master" };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -76,6 +82,34 @@ static bool is_file(const char *path)
 	return path && strcmp(path, "stdout") != 0 && strcmp(path, "stderr") != 0;
 }
 
+/*
+ * Under systemd, stderr and stdout are often a stream to the journal,
+ * named by JOURNAL_STREAM ("DEV:INODE" of that stream).  Lines written to
+ * it get a "<N>" syslog priority prefix (sd-daemon(3)), which the journal
+ * strips and keeps as the priority, so `journalctl -p warning` shows the
+ * warnings and errors.  A file or a terminal gets no prefix.
+ */
+static int journal_stream(int fd)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+static void set_err_fd(int fd)
+{
+	L.err_fd = fd;
+	L.err_journal = -1; /* looked at before the next line */
+}
+
 int log_open_error(const struct log_target *t)
 {
 	int fd;
@@ -84,7 +118,9 @@ int log_open_error(const struct log_target *t)
 		return 0;
 	L.level = t->level;
 	if (t->path == NULL) { /* off: errors still go somewhere: stderr */
-		L.err_fd = 2;
+		if (L.err_fd > 2)
+			close(L.err_fd);
+		set_err_fd(2);
 		L.err_path = NULL;
 		return 0;
 	}
@@ -93,7 +129,7 @@ int log_open_error(const struct log_target *t)
 		return -1;
 	if (L.err_fd > 2)
 		close(L.err_fd);
-	L.err_fd = fd;
+	set_err_fd(fd);
 	L.err_path = is_file(t->path) ? t->path : NULL;
 	return 0;
 }
@@ -113,6 +149,10 @@ int log_open_access(const struct log_target *t)
 	L.acc_fd = fd;
 	L.acc_path = is_file(t->path) ? t->path : NULL;
 	L.fmt = t->format;
+	L.local_time = t->time == LOG_TIME_LOCAL;
+	if (L.local_time)
+		tzset(); /* read the zone now, before privileges are dropped */
+	L.stamp_sec = 0;
 	return 0;
 }
 
@@ -134,8 +174,11 @@ static void reopen_one(int *fd, const char *path)
 
 void log_reopen(void)
 {
+	int efd = L.err_fd;
+
 	log_access_flush();
-	reopen_one(&L.err_fd, L.err_path);
+	reopen_one(&efd, L.err_path);
+	set_err_fd(efd);
 	reopen_one(&L.acc_fd, L.acc_path);
 }
 
@@ -151,7 +194,7 @@ void log_adopt(int error_fd, int access_fd)
 	if (error_fd >= 0 && error_fd != L.err_fd) {
 		if (L.err_fd > 2)
 			close(L.err_fd);
-		L.err_fd = error_fd;
+		set_err_fd(error_fd);
 	}
 	if (access_fd >= 0 && access_fd != L.acc_fd) {
 		if (L.acc_fd > 2)
@@ -203,15 +246,23 @@ static void write_all(int fd, const char *buf, size_t len)
 
 static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
+	static const char priority[] = { '3', '4', '6', '7' }; /* syslog's */
 	char line[2048];
 	struct timespec ts;
 	struct tm tm;
-	size_t n;
+	size_t n = 0;
 	int r;
 
+	if (L.err_journal < 0)
+		L.err_journal = journal_stream(L.err_fd);
+	if (L.err_journal) {
+		line[n++] = '<';
+		line[n++] = priority[lvl];
+		line[n++] = '>';
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += strftime(line + n, sizeof(line) - n, "%Y-%m-%dT%H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s[%ld]: ",
 		     ts.tv_nsec / 1000000, level_names[lvl], L.role,
 		     (long)getpid());
@@ -272,6 +323,16 @@ int log_access_due_ms(int64_t now)
 	return left < 0 ? 0 : (int)left;
 }
 
+/* The broken-down time of t in the access log's zone (access_log.time). */
+static void access_tm(time_t t, struct tm *tm)
+{
+	if (L.local_time)
+		localtime_r(&t, tm);
+	else
+		gmtime_r(&t, tm);
+}
+
+/* "[25/Nov/2026:15:04:05 +0000]", or with the local offset; once a second. */
 static const char *access_stamp(void)
 {
 	struct timespec ts;
@@ -280,10 +341,34 @@ static const char *access_stamp(void)
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	if (ts.tv_sec != L.stamp_sec) {
 		L.stamp_sec = ts.tv_sec;
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(L.stamp, sizeof(L.stamp), "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
+		access_tm(ts.tv_sec, &tm);
+		strftime(L.stamp, sizeof(L.stamp), "[%d/%b/%Y:%H:%M:%S %z]", &tm);
 	}
 	return L.stamp;
+}
+
+/*
+ * JSON's "time": RFC 3339 with milliseconds, "Z" for UTC or the local
+ * offset ("2026-11-25T16:04:05.123+01:00").
+ */
+static void json_stamp(char *out, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	char zone[8];
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	access_tm(ts.tv_sec, &tm);
+	n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!L.local_time) {
+		snprintf(out + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
+		return;
+	}
+	if (strftime(zone, sizeof(zone), "%z", &tm) != 5)
+		snprintf(zone, sizeof(zone), "+0000");
+	snprintf(out + n, cap - n, ".%03ld%.3s:%.2s", ts.tv_nsec / 1000000, zone,
+		 zone + 3);
 }
 
 /* Append s, escaping '"', '\\' and control bytes (\xHH), as nginx does. */
@@ -453,16 +538,43 @@ static size_t put_end(struct line *l, const char *end)
 	return l->n + e;
 }
 
+/*
+ * JSON of a refused head: the next word of its line (up to a space, or the
+ * rest when last) as a string value, "-" when there is none; p and n move
+ * past it and the space.
+ */
+static void put_word(struct line *l, const char **p, size_t *n, bool last,
+		     size_t max)
+{
+	size_t w = 0;
+
+	while (w < *n && (last || (*p)[w] != ' '))
+		w++;
+	if (w == 0)
+		put_fmt(l, "-");
+	else
+		put_esc_max(l, *p, w, true, max);
+	if (w < *n)
+		w++;
+	*p += w;
+	*n -= w;
+}
+
 static size_t format_combined(char *o, size_t cap, const struct access_entry *e)
 {
 	struct line l = { o, cap - 2, 0 }; /* room for "\"\n" */
 
 	put_fmt(&l, "%s - - %s \"", e->remote, access_stamp());
-	put_esc(&l, e->method, e->method_len, false);
-	put_fmt(&l, " ");
-	put_esc(&l, e->target, e->target_len, false);
-	put_fmt(&l, " HTTP/%d.%d\" %d %llu \"", e->http_major, e->http_minor,
-		e->status, e->bytes);
+	if (e->method == NULL) { /* refused: the line as it came */
+		put_esc_max(&l, e->line, e->line_len, false, LINE_MAX_OUT);
+		put_fmt(&l, "\"");
+	} else {
+		put_esc(&l, e->method, e->method_len, false);
+		put_fmt(&l, " ");
+		put_esc(&l, e->target, e->target_len, false);
+		put_fmt(&l, " HTTP/%d.%d\"", e->http_major, e->http_minor);
+	}
+	put_fmt(&l, " %d %llu \"", e->status, e->bytes);
 	put_esc_max(&l, e->referer, e->referer_len, false, FIELD_MAX);
 	put_fmt(&l, "\" \"");
 	put_esc_max(&l, e->user_agent, e->user_agent_len, false, FIELD_MAX);
@@ -473,23 +585,32 @@ static size_t format_combined(char *o, size_t cap, const struct access_entry *e)
 static size_t format_json(char *o, size_t cap, const struct access_entry *e)
 {
 	struct line l = { o, cap - 3, 0 }; /* room for "\"}\n" */
-	struct timespec ts;
-	struct tm tm;
-	char t[40];
+	char t[48];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	put_fmt(&l, "{\"time\":\"%s.%03ldZ\",\"remote\":\"", t,
-		ts.tv_nsec / 1000000);
+	json_stamp(t, sizeof(t));
+	put_fmt(&l, "{\"time\":\"%s\",\"remote\":\"", t);
 	put_esc(&l, e->remote, strlen(e->remote), true);
-	put_fmt(&l, "\",\"method\":\"");
-	put_esc(&l, e->method, e->method_len, true);
-	put_fmt(&l, "\",\"target\":\"");
-	put_esc(&l, e->target, e->target_len, true);
-	put_fmt(&l, "\",\"protocol\":\"HTTP/%d.%d\",\"status\":%d,\"bytes\":%llu,"
+	if (e->method == NULL) { /* refused: the words of the line as it came */
+		const char *p = e->line;
+		size_t n = p ? e->line_len : 0;
+		put_fmt(&l, "\",\"method\":\"");
+		put_word(&l, &p, &n, false, FIELD_MAX);
+		put_fmt(&l, "\",\"target\":\"");
+		put_word(&l, &p, &n, false, LINE_MAX_OUT);
+		put_fmt(&l, "\",\"protocol\":\"");
+		put_word(&l, &p, &n, true, FIELD_MAX);
+		put_fmt(&l, "\"");
+	} else {
+		put_fmt(&l, "\",\"method\":\"");
+		put_esc(&l, e->method, e->method_len, true);
+		put_fmt(&l, "\",\"target\":\"");
+		put_esc(&l, e->target, e->target_len, true);
+		put_fmt(&l, "\",\"protocol\":\"HTTP/%d.%d\"", e->http_major,
+			e->http_minor);
+	}
+	put_fmt(&l, ",\"status\":%d,\"bytes\":%llu,\"bytes_sent\":%llu,"
 		    "\"duration_us\":%lld,\"referer\":\"",
-		e->http_major, e->http_minor, e->status, e->bytes, e->duration_us);
+		e->status, e->bytes, e->bytes_sent, e->duration_us);
 	put_esc_max(&l, e->referer, e->referer_len, true, FIELD_MAX);
 	put_fmt(&l, "\",\"user_agent\":\"");
 	put_esc_max(&l, e->user_agent, e->user_agent_len, true, FIELD_MAX);

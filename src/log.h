@@ -1,7 +1,9 @@
 /*
  * log.h -- the error log and the access log.
  *
- * Error log lines: "2026-11-25T15:04:05.123Z [warn] worker 812: message".
+ * Error log lines: "2026-11-25T15:04:05.123Z warn worker 1[812]: message",
+ * with a "<4>" syslog priority in front when the error log is the
+ * journal's stream (JOURNAL_STREAM, under systemd).
  * log_error() and friends format with printf; log_errno variants append
  * ": strerror(errno)" (errno saved on entry).  The access log is written by
  * the worker after each response, buffered, and flushed with bounded delay.
@@ -52,11 +54,15 @@ bool log_enabled(enum log_level lvl);
 /* One access log entry, appended to the buffer; flushed when full or by log_access_flush(). */
 struct access_entry {
 	const char *remote; /* client address text */
-	const char *method; size_t method_len;
+	const char *method; size_t method_len; /* NULL: refused, see line */
 	const char *target; size_t target_len;
 	int http_major, http_minor;
+	/* A refused head: its request line as it came (without CR LF), logged
+	 * escaped in place of method, target and protocol; len 0: "-". */
+	const char *line; size_t line_len;
 	int status;
-	unsigned long long bytes;
+	unsigned long long bytes;      /* body bytes (Apache %b, nginx $body_bytes_sent) */
+	unsigned long long bytes_sent; /* head and body (JSON's bytes_sent) */
 	const char *referer; size_t referer_len;
 	const char *user_agent; size_t user_agent_len;
 	long long duration_us;

@@ -740,11 +740,19 @@ static int upgrade(struct master *m, char *msg, size_t cap)
 
 static void peer_read(struct master *m);
 
-static void upgrade_failed(struct master *m, const char *why, bool clean)
+/*
+ * The new master exited.  With status 0 it was told to stop (QUIT or TERM:
+ * the operator rolled the upgrade back), which is normal; anything else
+ * is a failed upgrade.  Either way this master goes on.
+ */
+static void upgrade_failed(struct master *m, int status, const char *why)
 {
-	log_msg(clean ? LOG_INFO : LOG_ERROR,
-		"upgrade: the new master (pid %d) %s; this master goes on",
-		(int)m->upgrade_pid, why);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("upgrade rolled back: the new master (pid %d) %s; "
+			 "this master goes on", (int)m->upgrade_pid, why);
+	else
+		log_error("upgrade: the new master (pid %d) %s; this master "
+			  "goes on", (int)m->upgrade_pid, why);
 	peer_read(m); /* its last word, e.g. the main process back to us */
 	if (m->peer_fd >= 0)
 		close(m->peer_fd);
@@ -834,10 +842,17 @@ static void reap(struct master *m, int64_t now)
 			return;
 		}
 		char why[96];
+		struct rusage ru;
+		if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* process_cpu_seconds_total */
+			__atomic_store_n(&m->sb->reaped_cpu_us,
+					 (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+					 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec),
+					 __ATOMIC_RELAXED);
+		else
+			log_errno(LOG_WARN, "getrusage(RUSAGE_CHILDREN)");
 		proc_status_text(status, why, sizeof(why));
 		if (pid == m->upgrade_pid) {
-			upgrade_failed(m, why,
-				       WIFEXITED(status) && WEXITSTATUS(status) == 0);
+			upgrade_failed(m, status, why);
 			continue;
 		}
 		if (admin_proc_reaped(&m->admin, pid, status, now, m->stopping))
@@ -917,8 +932,10 @@ static void enforce_deadlines(struct master *m, int64_t now)
 {
 	bool watchdog = now >= m->next_watchdog;
 
-	if (watchdog)
+	if (watchdog) {
 		m->next_watchdog = now + WATCHDOG_MS;
+		scoreboard_sample(m->sb, now); /* rates on the status page */
+	}
 	for (size_t i = 0; i < m->procs.cap; i++) {
 		struct proc *p = &m->procs.p[i];
 		if (p->pid == 0)
@@ -1002,8 +1019,13 @@ static void send_stop(struct master *m, int64_t now)
 
 static void fast_stop(struct master *m)
 {
+	size_t running = 0;
+
 	pass_main(m, "stopping while the other master serves");
-	log_info("fast stop: killing %zu workers", m->procs.cap);
+	for (size_t i = 0; i < m->procs.cap; i++)
+		running += m->procs.p[i].pid != 0;
+	log_info("fast stop: killing %zu worker%s", running,
+		 running == 1 ? "" : "s");
 	if (!m->stopping)
 		notify_send("STOPPING=1");
 	m->stopping = true;

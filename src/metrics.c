@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "status.h"
 #include "textbuf.h"
 #include "util.h"
@@ -23,7 +24,7 @@
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 
-#define METRICS_FIXED_BYTES 16384
+#define METRICS_FIXED_BYTES 32768
 #define METRICS_LISTENER_BYTES (256 + 4 * 2 * LISTEN_TEXT_MAX)
 
 #define P "prefork_httpd_"
@@ -110,6 +111,24 @@ static void gauge(struct textbuf *b, const char *name, const char *help,
 	sample(b, name, NULL, NULL, v);
 }
 
+/* A sample with two labels. */
+static void sample2(struct textbuf *b, const char *name, const char *k1,
+		    const char *v1, const char *k2, const char *v2, uint64_t v)
+{
+	tb_str(b, name);
+	tb_char(b, '{');
+	tb_str(b, k1);
+	tb_str(b, "=\"");
+	label_value(b, v1);
+	tb_str(b, "\",");
+	tb_str(b, k2);
+	tb_str(b, "=\"");
+	label_value(b, v2);
+	tb_str(b, "\"} ");
+	tb_u64(b, v);
+	tb_char(b, '\n');
+}
+
 static void requests(struct textbuf *b, const struct sb_stats *st)
 {
 	static const char *const classes[6] = { "other", "1xx", "2xx",
@@ -121,15 +140,12 @@ static void requests(struct textbuf *b, const struct sb_stats *st)
 	};
 
 	family(b, P "requests_total", "counter",
-	       "Requests answered, by status class.");
-	for (size_t i = 1; i < 6; i++)
-		sample(b, P "requests_total", "class", classes[i], st->status[i]);
-	sample(b, P "requests_total", "class", classes[0], st->status[0]);
-	family(b, P "requests_by_method_total", "counter",
-	       "Requests answered, by method.");
-	for (size_t i = 0; i < SB_METHODS; i++)
-		sample(b, P "requests_by_method_total", "method", methods[i],
-		       st->method[i]);
+	       "Requests answered, by method and status class.");
+	for (size_t m = 0; m < SB_METHODS; m++)
+		for (size_t c = 1; c <= 6; c++) /* 1xx..5xx, then other */
+			sample2(b, P "requests_total", "method", methods[m],
+				"code_class", classes[c % 6],
+				st->requests[m][c % 6]);
 }
 
 static void histogram(struct textbuf *b, const char *name, const char *help,
@@ -225,7 +241,14 @@ static void server(struct textbuf *b, const struct scoreboard *sb,
 {
 	int64_t start = LOAD(&sb->start_time);
 
-	counter(b, P "sent_bytes_total", "Bytes sent, heads and bodies.", bytes);
+	counter(b, P "sent_bytes_total",
+		"Bytes sent, heads and bodies (also while an answer goes out).",
+		bytes);
+	counter(b, P "connections_accepted_total",
+		"Connections accepted from the listeners.", st->accepted);
+	counter(b, P "connections_handled_total",
+		"Accepted connections taken into a worker's set (the others "
+		"were closed at once).", st->handled);
 	counter(b, P "reloads_total", "Configuration reloads that took effect.",
 		LOAD(&sb->reloads));
 	counter(b, P "reload_failures_total",
@@ -271,14 +294,115 @@ static void queues(struct textbuf *b, const struct listener *ls, size_t nls,
 	}
 }
 
-static uint64_t sent_bytes(const struct scoreboard *sb)
+/* A sample with a label and a value with decimals. */
+static void sample_f(struct textbuf *b, const char *name, const char *key,
+		     const char *value, double v, int decimals)
 {
-	uint64_t total = LOAD(&sb->retired_bytes);
+	tb_str(b, name);
+	tb_char(b, '{');
+	tb_str(b, key);
+	tb_str(b, "=\"");
+	label_value(b, value);
+	tb_str(b, "\"} ");
+	tb_fixed(b, v, decimals);
+	tb_char(b, '\n');
+}
 
-	for (unsigned i = 0; i < sb->nslots; i++)
-		if (sb_get_state(&sb->slots[i]) != SB_EMPTY)
-			total += LOAD(&sb->slots[i].bytes);
-	return total;
+static void build_info(struct textbuf *b)
+{
+	family(b, P "build_info", "gauge",
+	       "Always 1; the labels say which build is running.");
+	sample(b, P "build_info", "version", PACKAGE_VERSION, 1);
+}
+
+/* The process figures of the master and, summed, of the live workers. */
+struct usage_sums {
+	struct proc_usage master;
+	bool master_ok;
+	double workers_cpu;     /* live workers, with their reaped children */
+	uint64_t workers_rss, workers_fds;
+	double workers_start;   /* the oldest live worker's */
+	unsigned workers;       /* live workers read */
+	bool workers_fds_ok;    /* every live worker's fd directory was read */
+};
+
+static void usage_read(const struct scoreboard *sb, struct usage_sums *u)
+{
+	pid_t master = (pid_t)LOAD(&sb->master_pid);
+
+	memset(u, 0, sizeof(*u));
+	u->master_ok = master > 0 && proc_usage_read(master, &u->master) == 0;
+	u->workers_fds_ok = true;
+	for (unsigned i = 0; i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		struct proc_usage w;
+		pid_t pid = LOAD(&s->pid);
+		if (sb_get_state(s) == SB_EMPTY || pid <= 0 ||
+		    proc_usage_read(pid, &w) < 0)
+			continue; /* gone meanwhile: its figures are the master's now */
+		u->workers++;
+		u->workers_cpu += w.cpu_seconds + w.children_cpu_seconds;
+		u->workers_rss += w.rss_bytes;
+		if (u->workers_start == 0 || w.start_time < u->workers_start)
+			u->workers_start = w.start_time;
+		if (w.has_fds)
+			u->workers_fds += w.open_fds;
+		else
+			u->workers_fds_ok = false;
+	}
+}
+
+/*
+ * The standard process_* families (what a client library exports for its
+ * process), with a label: process="master", and process="workers" summed
+ * over the live workers.  Worker CPU time counts the workers that exited
+ * too (the master's RUSAGE_CHILDREN after each reap), so that it only
+ * grows.  What cannot be read (the master's descriptors from a worker of
+ * another user) is left out rather than guessed.
+ */
+static void process(struct textbuf *b, const struct scoreboard *sb)
+{
+	struct usage_sums u;
+	double reaped = (double)LOAD(&sb->reaped_cpu_us) / 1e6;
+
+	usage_read(sb, &u);
+	family(b, "process_cpu_seconds_total", "counter",
+	       "User and system CPU time, seconds: the master; the workers "
+	       "(live and exited, with the CGI scripts they ran).");
+	if (u.master_ok)
+		sample_f(b, "process_cpu_seconds_total", "process", "master",
+			 u.master.cpu_seconds, 2);
+	sample_f(b, "process_cpu_seconds_total", "process", "workers",
+		 u.workers_cpu + reaped, 2);
+	family(b, "process_resident_memory_bytes", "gauge",
+	       "Resident memory: the master; the live workers, summed.");
+	if (u.master_ok)
+		sample(b, "process_resident_memory_bytes", "process", "master",
+		       u.master.rss_bytes);
+	sample(b, "process_resident_memory_bytes", "process", "workers",
+	       u.workers_rss);
+	if ((u.master_ok && u.master.has_fds) || u.workers_fds_ok) {
+		family(b, "process_open_fds", "gauge",
+		       "Open file descriptors: the master; the live workers, "
+		       "summed.");
+		if (u.master_ok && u.master.has_fds)
+			sample(b, "process_open_fds", "process", "master",
+			       u.master.open_fds);
+		if (u.workers_fds_ok)
+			sample(b, "process_open_fds", "process", "workers",
+			       u.workers_fds);
+	}
+	if (u.master_ok || u.workers > 0) {
+		family(b, "process_start_time_seconds", "gauge",
+		       "Start time, seconds since the Unix epoch: the master; "
+		       "the oldest live worker.");
+		if (u.master_ok)
+			sample_f(b, "process_start_time_seconds", "process",
+				 "master", u.master.start_time, 2);
+		if (u.workers > 0)
+			sample_f(b, "process_start_time_seconds", "process",
+				 "workers", u.workers_start, 2);
+	}
 }
 
 size_t metrics_render(const struct scoreboard *sb, const struct config *cfg,
@@ -290,9 +414,10 @@ size_t metrics_render(const struct scoreboard *sb, const struct config *cfg,
 
 	tb_init(&b, buf, cap);
 	scoreboard_sum_stats(sb, &st);
+	build_info(&b);
 	requests(&b, &st);
 	duration(&b, &st);
-	server(&b, sb, &st, sent_bytes(sb));
+	server(&b, sb, &st, scoreboard_total_bytes(sb));
 	workers(&b, sb, cfg);
 	connections(&b, sb);
 	restarts(&b, sb);
@@ -300,6 +425,7 @@ size_t metrics_render(const struct scoreboard *sb, const struct config *cfg,
 	       "Connections waiting in the accept queue of a listener.");
 	queues(&b, ls, nls, 1, P "listen_queue_limit",
 	       "Accept queue limit (backlog) of a listener.");
+	process(&b, sb);
 	return tb_done(&b);
 }
 

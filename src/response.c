@@ -19,6 +19,11 @@
 		code, text, ERROR_PAGE(code, text)                             \
 	}
 
+/*
+ * The IANA HTTP Status Code Registry (RFC 9110 and the RFCs it names),
+ * sorted by code.  306 and 418 are registered as "(Unused)" and have no
+ * phrase here; neither do codes outside the registry.
+ */
 static const struct status_text {
 	int code;
 	const char *reason;
@@ -26,50 +31,85 @@ static const struct status_text {
 } statuses[] = {
 	STATUS(100, "Continue"),
 	STATUS(101, "Switching Protocols"),
+	STATUS(102, "Processing"),
+	STATUS(103, "Early Hints"),
 	STATUS(200, "OK"),
 	STATUS(201, "Created"),
+	STATUS(202, "Accepted"),
+	STATUS(203, "Non-Authoritative Information"),
 	STATUS(204, "No Content"),
+	STATUS(205, "Reset Content"),
 	STATUS(206, "Partial Content"),
+	STATUS(207, "Multi-Status"),
+	STATUS(208, "Already Reported"),
+	STATUS(226, "IM Used"),
+	STATUS(300, "Multiple Choices"),
 	STATUS(301, "Moved Permanently"),
 	STATUS(302, "Found"),
 	STATUS(303, "See Other"),
 	STATUS(304, "Not Modified"),
+	STATUS(305, "Use Proxy"),
 	STATUS(307, "Temporary Redirect"),
 	STATUS(308, "Permanent Redirect"),
 	STATUS(400, "Bad Request"),
 	STATUS(401, "Unauthorized"),
+	STATUS(402, "Payment Required"),
 	STATUS(403, "Forbidden"),
 	STATUS(404, "Not Found"),
 	STATUS(405, "Method Not Allowed"),
+	STATUS(406, "Not Acceptable"),
+	STATUS(407, "Proxy Authentication Required"),
 	STATUS(408, "Request Timeout"),
+	STATUS(409, "Conflict"),
+	STATUS(410, "Gone"),
 	STATUS(411, "Length Required"),
 	STATUS(412, "Precondition Failed"),
 	STATUS(413, "Content Too Large"),
 	STATUS(414, "URI Too Long"),
+	STATUS(415, "Unsupported Media Type"),
 	STATUS(416, "Range Not Satisfiable"),
 	STATUS(417, "Expectation Failed"),
 	STATUS(421, "Misdirected Request"),
+	STATUS(422, "Unprocessable Content"),
+	STATUS(423, "Locked"),
+	STATUS(424, "Failed Dependency"),
+	STATUS(425, "Too Early"),
 	STATUS(426, "Upgrade Required"),
+	STATUS(428, "Precondition Required"),
+	STATUS(429, "Too Many Requests"),
 	STATUS(431, "Request Header Fields Too Large"),
+	STATUS(451, "Unavailable For Legal Reasons"),
 	STATUS(500, "Internal Server Error"),
 	STATUS(501, "Not Implemented"),
 	STATUS(502, "Bad Gateway"),
 	STATUS(503, "Service Unavailable"),
 	STATUS(504, "Gateway Timeout"),
 	STATUS(505, "HTTP Version Not Supported"),
+	STATUS(506, "Variant Also Negotiates"),
+	STATUS(507, "Insufficient Storage"),
+	STATUS(508, "Loop Detected"),
+	STATUS(510, "Not Extended"),
+	STATUS(511, "Network Authentication Required"),
 };
 
 static const char generic_page[] =
 	"<html><head><title>Error</title></head><body><h1>Error</h1></body>"
 	"</html>\n";
 
+/* Binary search in the sorted table. */
 static const struct status_text *find_status(int status)
 {
-	size_t i;
+	size_t lo = 0, hi = PH_ARRAY_LEN(statuses);
 
-	for (i = 0; i < PH_ARRAY_LEN(statuses); i++)
-		if (statuses[i].code == status)
-			return &statuses[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (statuses[mid].code == status)
+			return &statuses[mid];
+		if (statuses[mid].code < status)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -77,7 +117,19 @@ const char *http_reason(int status)
 {
 	const struct status_text *st = find_status(status);
 
-	return st ? st->reason : "Unknown";
+	return st ? st->reason : "";
+}
+
+bool http_reason_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > HTTP_REASON_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 void response_init(struct response *r, char *hbuf, size_t hcap)
@@ -169,6 +221,8 @@ void response_error(struct response *r, int status)
 	const char *page = st ? st->page : generic_page;
 
 	r->status = status;
+	r->reason = NULL;
+	r->reason_len = 0;
 	r->hlen = 0;
 	r->hoverflow = false;
 	r->no_length = false;
@@ -248,7 +302,10 @@ size_t response_head(const struct response *r, char *out, size_t cap,
 	put(&o, "HTTP/1.1 ", 9);
 	put_u64(&o, status);
 	put(&o, " ", 1);
-	put_str(&o, http_reason(r->status));
+	if (r->reason != NULL)
+		put(&o, r->reason, r->reason_len);
+	else
+		put_str(&o, http_reason(r->status));
 	put(&o, "\r\n", 2);
 	if (date != NULL)
 		put_field(&o, "Date", date);

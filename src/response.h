@@ -20,6 +20,11 @@ struct response {
 	 * (access log, metrics): a handler that cannot complete its answer
 	 * sets it to what happened, e.g. CGI's 504 at its timeout. */
 	int status;
+	/* The reason phrase to send, when not the registry's for status
+	 * (a CGI script's own, checked with http_reason_ok); NULL: the
+	 * registry's.  It must stay valid until the head is serialized. */
+	const char *reason;
+	size_t reason_len;
 	bool close;     /* answer with "Connection: close" and close after */
 	bool head_only; /* HEAD: send the head, never the body */
 
@@ -44,8 +49,10 @@ struct response {
 	int64_t stream_length;
 	bool head_sent;
 
-	/* For the access log. */
+	/* For the access log: bytes that went out, head and body, and the
+	 * length of the head once it is serialized (the body is the rest). */
 	uint64_t bytes_sent;
+	size_t head_len;
 };
 
 void response_init(struct response *r, char *hbuf, size_t hcap);
@@ -77,14 +84,29 @@ void response_error(struct response *r, int status);
 void response_page(struct response *r, const char *ctype, const char *body,
 		   size_t n, const char *what);
 
-/* "Not Found" for 404 etc.; "Unknown" for codes it does not know. */
+/* The IANA registry's phrase: "Not Found" for 404 etc.; "" for a code the
+ * registry does not name (the status line is then "HTTP/1.1 299 "). */
 const char *http_reason(int status);
+
+/* The longest reason phrase passed through from a script. */
+#define HTTP_REASON_MAX 128
+
+/* Whether p is a reason phrase that may be sent as is (RFC 9112 4:
+ * HTAB, SP, visible ASCII and obs-text; 1 to HTTP_REASON_MAX bytes). */
+bool http_reason_ok(const char *p, size_t n);
 
 /* The current Date header value (formatted once per second). */
 const char *date_now(void);
 
 /* The body length announced in Content-Length. */
 uint64_t response_content_length(const struct response *r);
+
+/* Body bytes sent so far: the bytes sent after the head (for the access
+ * log's bytes, Apache's %b). */
+static inline uint64_t response_body_sent(const struct response *r)
+{
+	return r->bytes_sent > r->head_len ? r->bytes_sent - r->head_len : 0;
+}
 
 /*
  * Serialize the head into out.  date is the cached IMF-fixdate, server the

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "scoreboard.h"
@@ -29,6 +30,7 @@ struct scoreboard *scoreboard_create(unsigned n)
 	}
 	memset(sb, 0, sb_size(n));
 	sb->nslots = n;
+	sb->master_pid = (int32_t)getpid();
 	return sb;
 }
 
@@ -96,6 +98,14 @@ void sb_request_begin(struct sb_slot *s, int64_t now, const char *line,
 	STORE(&s->state, (uint32_t)SB_WRITING);
 }
 
+void sb_request_bytes(struct sb_slot *s, uint64_t *counted, uint64_t sent)
+{
+	if (sent <= *counted)
+		return;
+	STORE(&s->bytes, LOAD(&s->bytes) + (sent - *counted));
+	*counted = sent;
+}
+
 void sb_request_end(struct sb_slot *s, uint64_t bytes)
 {
 	STORE(&s->req_start_ms, (int64_t)0);
@@ -140,8 +150,7 @@ void sb_request_stats(struct sb_slot *s, int status, enum sb_method m,
 {
 	int cls = status / 100;
 
-	sb_stat_add(&s->stats.status[cls >= 1 && cls <= 5 ? cls : 0], 1);
-	sb_stat_add(&s->stats.method[m], 1);
+	sb_stat_add(&s->stats.requests[m][cls >= 1 && cls <= 5 ? cls : 0], 1);
 	sb_stat_add(&s->stats.duration[bucket_of(duration_us)], 1);
 	sb_stat_add(&s->stats.duration_sum_us,
 		    duration_us > 0 ? (uint64_t)duration_us : 0);
@@ -181,6 +190,63 @@ uint64_t scoreboard_total_requests(const struct scoreboard *sb)
 		if (LOAD(&sb->slots[i].state) != SB_EMPTY)
 			total += LOAD(&sb->slots[i].requests);
 	return total;
+}
+
+uint64_t scoreboard_total_bytes(const struct scoreboard *sb)
+{
+	uint64_t total = LOAD(&sb->retired_bytes);
+
+	for (unsigned i = 0; i < sb->nslots; i++)
+		if (LOAD(&sb->slots[i].state) != SB_EMPTY)
+			total += LOAD(&sb->slots[i].bytes);
+	return total;
+}
+
+/*
+ * The samples are under a sequence lock: sample_seq is odd while the
+ * master writes one, and counts two per sample taken.  The newest sample
+ * taken is samples[(taken - 1) % 2]; the next one overwrites the other.
+ */
+void scoreboard_sample(struct scoreboard *sb, int64_t now)
+{
+	uint32_t seq = LOAD(&sb->sample_seq);
+	uint32_t taken = seq / 2;
+	struct sb_sample *next = &sb->samples[taken % 2];
+
+	if (taken > 0 &&
+	    now - LOAD(&sb->samples[(taken - 1) % 2].ms) < SB_SAMPLE_MS)
+		return;
+	__atomic_store_n(&sb->sample_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STORE(&next->requests, scoreboard_total_requests(sb));
+	STORE(&next->bytes, scoreboard_total_bytes(sb));
+	STORE(&next->ms, now > 0 ? now : 1);
+	__atomic_store_n(&sb->sample_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+bool scoreboard_recent(const struct scoreboard *sb, int64_t now,
+		       struct sb_sample *out)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		uint32_t seq = __atomic_load_n(&sb->sample_seq, __ATOMIC_ACQUIRE);
+		uint32_t taken = seq / 2;
+		const struct sb_sample *s;
+
+		if (seq % 2 != 0)
+			continue; /* being written */
+		if (taken == 0)
+			return false;
+		/* the older of the latest two, or the only one */
+		s = &sb->samples[(taken >= 2 ? taken - 2 : 0) % 2];
+		out->ms = LOAD(&s->ms);
+		out->requests = LOAD(&s->requests);
+		out->bytes = LOAD(&s->bytes);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (LOAD(&sb->sample_seq) != seq)
+			continue;
+		return out->ms != 0 && now - out->ms >= 1000;
+	}
+	return false;
 }
 
 unsigned scoreboard_count(const struct scoreboard *sb, uint32_t generation,

@@ -46,8 +46,9 @@ enum sb_method { SB_M_GET, SB_M_HEAD, SB_M_POST, SB_M_PUT, SB_M_DELETE,
 
 /* Counters a worker adds to; folded into the header when it exits. */
 struct sb_stats {
-	uint64_t status[6];          /* [1]..[5]: 1xx..5xx; [0]: anything else */
-	uint64_t method[SB_METHODS];
+	/* Requests answered by method and status class: [m][1]..[m][5] for
+	 * 1xx..5xx, [m][0] for anything else. */
+	uint64_t requests[SB_METHODS][6];
 	uint64_t duration[SB_BUCKETS]; /* not cumulative: one bucket per request */
 	uint64_t duration_sum_us;
 	uint64_t queue[SB_BUCKETS];  /* time waited before a trusted proxy sent the
@@ -57,6 +58,10 @@ struct sb_stats {
 	uint64_t idle_evictions; /* idle connections closed: every worker was full */
 	uint64_t handovers;      /* connections moved to another worker */
 	uint64_t handover_failures; /* ... that could not be: served here */
+	uint64_t accepted;       /* connections accepted from the listeners */
+	uint64_t handled;        /* ... and taken into the worker's set (not
+				    refused at once: a PROXY header from a
+				    peer not allowed, no resources) */
 };
 
 /* The connections a worker holds, by state (gauges, written by the worker). */
@@ -78,7 +83,8 @@ struct sb_slot {
 	uint32_t generation;
 	uint32_t state;         /* enum sb_state */
 	uint64_t requests;      /* served by this process */
-	uint64_t bytes;         /* body + head bytes sent */
+	uint64_t bytes;         /* body + head bytes sent, also while a request
+				   is answered (at least every second) */
 	uint64_t connections;
 	int64_t started_ms;     /* process start, monotonic ms */
 	int64_t req_start_ms;   /* start of the request in hand, 0 when none */
@@ -91,18 +97,33 @@ struct sb_slot {
 	struct sb_stats stats;
 };
 
+/* Totals at one moment, for rates over a recent interval (status page). */
+struct sb_sample {
+	int64_t ms;             /* monotonic ms; 0: not taken */
+	uint64_t requests, bytes;
+};
+
+#define SB_SAMPLE_MS 5000 /* the master samples the totals this often */
+
 struct scoreboard {
 	uint32_t nslots;
 	uint32_t generation;    /* current generation (master writes) */
 	uint32_t draining;      /* 1 from the start of a graceful stop */
-	uint32_t pad_;
+	int32_t master_pid;     /* the master that made it */
 	int64_t start_time;     /* master start, wall clock seconds */
+	uint32_t sample_seq;    /* samples taken; the newest is [seq % 2] */
+	uint32_t pad_;
+	struct sb_sample samples[2]; /* the master writes, every SB_SAMPLE_MS */
 	uint64_t retired_requests; /* folded in from exited workers */
 	uint64_t retired_bytes;
 	uint64_t restarts;
 	uint64_t reloads;
 	uint64_t failed_reloads;
 	uint64_t restart_reasons[SB_RESTART_REASONS];
+	/* CPU time of the children the master reaped (workers, the admin
+	 * process, and what they reaped: CGI scripts), microseconds; the
+	 * master updates it after each reap. */
+	uint64_t reaped_cpu_us;
 	struct sb_stats retired_stats;
 	struct sb_slot slots[];
 };
@@ -116,10 +137,28 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid, uint32_t generation);
 /* Fold the slot's counters into the totals and empty it. */
 void scoreboard_release(struct scoreboard *sb, int slot);
 
+/*
+ * Master side: take a sample of the totals when SB_SAMPLE_MS passed since
+ * the last one (call it often; cheap otherwise).
+ */
+void scoreboard_sample(struct scoreboard *sb, int64_t now);
+/*
+ * The older of the two latest samples, when it is at least 1 s old: rates
+ * over the last SB_SAMPLE_MS to 2 * SB_SAMPLE_MS.  false when there is none.
+ */
+bool scoreboard_recent(const struct scoreboard *sb, int64_t now,
+		       struct sb_sample *out);
+/* Bytes sent, by live workers (in progress included) and exited ones. */
+uint64_t scoreboard_total_bytes(const struct scoreboard *sb);
+
 /* Worker side: its own slot only. */
 void sb_set_state(struct sb_slot *s, enum sb_state st);
 void sb_request_begin(struct sb_slot *s, int64_t now, const char *line,
 		      size_t len);
+/* Bytes sent for the request in hand, as they go (a long answer): sent is
+ * its total so far, *counted what earlier calls added. */
+void sb_request_bytes(struct sb_slot *s, uint64_t *counted, uint64_t sent);
+/* The request is answered: count it, with its bytes not counted yet. */
 void sb_request_end(struct sb_slot *s, uint64_t bytes);
 /* The client of the connection in hand (the caller counts connections). */
 void sb_set_client(struct sb_slot *s, const char *client);

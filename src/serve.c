@@ -176,10 +176,22 @@ static bool request_id_ok(const struct span *v)
 	return true;
 }
 
+/* Whether the connecting peer (not who it forwards for) is a trusted proxy. */
+static bool peer_trusted(const struct serve *s)
+{
+	const struct config *cfg = s->sx->cfg;
+
+	return cfg->ntrusted_proxies > 0 &&
+	       cidr_match_any(cfg->trusted_proxies, cfg->ntrusted_proxies,
+			      (const struct sockaddr *)&s->c->peer);
+}
+
 /*
- * X-Request-Id: passed through when the request has a sane one, else made
- * here from the worker's random start and a sequence (unique without a
- * system call per request).  Echoed in the response and the access log.
+ * X-Request-Id: passed through when a trusted proxy (trusted_proxies, the
+ * connecting peer) sent a sane one, since anyone else could forge the
+ * correlation of log lines; else made here from the worker's random start
+ * and a sequence (unique without a system call per request, and telling
+ * nothing of the worker).  Echoed in the response and the access log.
  */
 static void serve_request_id(struct serve *s, bool parsed)
 {
@@ -187,7 +199,7 @@ static void serve_request_id(struct serve *s, bool parsed)
 	uint64_t v[2];
 	size_t n = 0;
 
-	if (parsed && request_id_ok(&s->req.x_request_id)) {
+	if (parsed && request_id_ok(&s->req.x_request_id) && peer_trusted(s)) {
 		memcpy(s->request_id, s->req.x_request_id.p, s->req.x_request_id.len);
 		s->request_id_len = s->req.x_request_id.len;
 		return;
@@ -206,14 +218,11 @@ static void serve_request_id(struct serve *s, bool parsed)
  */
 static void serve_queue_time(struct serve *s)
 {
-	const struct config *cfg = s->sx->cfg;
 	const struct span *v;
 	struct timespec ts;
 	int64_t start, now;
 
-	if (cfg->ntrusted_proxies == 0 ||
-	    !cidr_match_any(cfg->trusted_proxies, cfg->ntrusted_proxies,
-			    (const struct sockaddr *)&s->c->peer))
+	if (!peer_trusted(s))
 		return;
 	v = request_header(&s->req, "X-Request-Start");
 	if (v == NULL || parse_request_start(v->p, v->len, &start) < 0)
@@ -299,6 +308,7 @@ static bool send_response(struct serve *s, bool keep_alive)
 		log_error("response head for client %s does not fit", s->c->remote);
 		return false;
 	}
+	r->head_len = hl;
 	iov[0] = (struct iovec){ s->head, hl };
 	if (r->head_only || r->no_length || (r->body == NULL && r->fd < 0))
 		return serve_send(s, iov, 1, false);
@@ -323,7 +333,31 @@ static bool finish_response(struct serve *s, bool parsed, struct exchange *x)
 	return send_response(s, s->keep);
 }
 
-static void serve_log(struct serve *s, int64_t start_us)
+/* The longest part of a refused request line kept for the log. */
+#define REFUSED_LINE_MAX 4096
+
+/*
+ * The request line of a head that was refused, as it came: from its first
+ * byte (after the empty lines a client may send first) to CR, LF or the
+ * end of what arrived, at most REFUSED_LINE_MAX bytes.  Logged escaped, as
+ * nginx does, so that an operator sees what was sent.
+ */
+static void refused_line(const struct conn *c, const char **p, size_t *n)
+{
+	const char *b = c->buf;
+	size_t len = c->len, i = 0, e;
+
+	while (b != NULL && i + 1 < len && b[i] == '\r' && b[i + 1] == '\n')
+		i += 2;
+	for (e = i; b != NULL && e < len && e - i < REFUSED_LINE_MAX; e++)
+		if (b[e] == '\r' || b[e] == '\n')
+			break;
+	*p = b != NULL ? b + i : NULL;
+	*n = b != NULL ? e - i : 0;
+}
+
+/* The access log line; refused: the head was not accepted (see above). */
+static void serve_log(struct serve *s, int64_t start_us, bool refused)
 {
 	const struct request *q = &s->req;
 	struct access_entry e = {
@@ -333,18 +367,17 @@ static void serve_log(struct serve *s, int64_t start_us)
 		.http_major = q->http_major ? q->http_major : 1,
 		.http_minor = q->http_major ? q->http_minor : 1,
 		.status = s->res.status,
-		.bytes = s->res.bytes_sent,
+		.bytes = response_body_sent(&s->res),
+		.bytes_sent = s->res.bytes_sent,
 		.referer = q->referer.p, .referer_len = q->referer.len,
 		.user_agent = q->user_agent.p, .user_agent_len = q->user_agent.len,
 		.duration_us = now_us() - start_us,
 		.request_id = s->request_id, .request_id_len = s->request_id_len,
 	};
 
-	if (e.method == NULL) { /* the head never parsed */
-		e.method = "-";
-		e.method_len = 1;
-		e.target = "-";
-		e.target_len = 1;
+	if (refused || e.method == NULL) {
+		e.method = NULL;
+		refused_line(s->c, &e.line, &e.line_len);
 	}
 	log_access(&e);
 }
@@ -379,6 +412,18 @@ static void consume_request(struct serve *s)
 	c->len -= used;
 }
 
+/*
+ * The connection's progress hook while an answer goes out (conn.h): the
+ * bytes sent so far go to the worker's slot, so that a long download
+ * shows on the status page as it advances, not only when it ends.
+ */
+static void serve_progress(void *arg)
+{
+	struct serve *s = arg;
+
+	sb_request_bytes(s->sx->slot, &s->bytes_counted, s->res.bytes_sent);
+}
+
 /* The head is in hand (st REQ_HEAD) or refused (REQ_ERROR): answer it. */
 static enum serve_outcome answer(struct serve *s, enum req_status st)
 {
@@ -401,7 +446,11 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	s->keep = s->stream_failed = s->abort_unsent = false;
 	s->head_pending = 0;
 	s->stream_body = 0;
+	s->bytes_counted = 0;
 	c->scanned = 0;
+	c->progress = serve_progress;
+	c->progress_arg = s;
+	c->progress_due = now_ms() + CONN_PROGRESS_MS;
 	serve_client(s, parsed);
 	serve_request_id(s, parsed);
 	x.peer = s->client_sa;
@@ -435,14 +484,16 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	sent = finish_response(s, parsed, &x);
 	s->keep = s->keep && parsed;
 	if (id != HANDLER_HEALTH || sx->cfg->health_log)
-		serve_log(s, start_us);
+		serve_log(s, start_us, st != REQ_HEAD);
 	sb_request_stats(sx->slot, s->res.status,
 			 st == REQ_HEAD ? method_class(s->req.method) : SB_M_OTHER,
 			 now_us() - start_us);
-	sb_request_end(sx->slot, s->res.bytes_sent);
+	sb_request_end(sx->slot, s->res.bytes_sent > s->bytes_counted
+					 ? s->res.bytes_sent - s->bytes_counted : 0);
 	sx->requests++;
 	c->requests++;
 done:
+	c->progress = NULL;
 	if (s->res.fd >= 0 && s->res.fd_owned)
 		close(s->res.fd);
 	s->res.fd = -1;
@@ -507,6 +558,6 @@ enum serve_outcome serve_expired(struct serve_ctx *sx, struct conn *c)
 	iov[1] = (struct iovec){ (void *)(uintptr_t)s->res.body, s->res.body_len };
 	conn_send_now(c, iov, 2);
 	if (c->len > 0) /* something came: worth a line in the access log */
-		serve_log(s, now_us());
+		serve_log(s, now_us(), true);
 	return SERVE_CLOSE;
 }

@@ -33,6 +33,7 @@ struct serve {
 	bool keep;           /* keep-alive decided for this response */
 	size_t head_pending; /* streamed head built, not yet sent (bytes) */
 	uint64_t stream_body; /* body bytes a streaming handler wrote */
+	uint64_t bytes_counted; /* of res.bytes_sent, added to the slot so far */
 	bool stream_failed;
 	bool abort_unsent;   /* a streamed answer was aborted before any byte went */
 	struct request req;

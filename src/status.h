@@ -2,10 +2,17 @@
  * status.h -- the status page: the scoreboard for people and scripts.
  *
  * Like Apache's mod_status: totals (uptime, generation, requests, bytes,
- * reloads, restarts), worker counts by state, and one row per live worker
- * slot (pid, generation, state, counters, the request in hand and for how
- * long, the client).  Plain text by default, JSON when the query string
- * contains "json" (GET /server-status?json).
+ * rates, connections, reloads, restarts), worker counts by state, and one
+ * row per live worker slot (pid, generation, state, age, counters, the
+ * request in hand and for how long, the client).  Four formats, chosen by
+ * the query string and the Accept header (status_query_parse):
+ *
+ *   text   the default: "Key: value" totals, the scoreboard, the rows
+ *   ?auto  Apache's machine-readable form (Total Accesses, Total kBytes,
+ *          ReqPerSec, BusyWorkers, Scoreboard, ...), totals only
+ *   ?json  JSON
+ *   html   ?html, or a browser's Accept: text/html: one page with the
+ *          pool at a glance; ?refresh=N reloads it every N seconds
  *
  * Rendering reads the shared scoreboard with relaxed loads and never
  * allocates: the page goes into a buffer the caller sized with
@@ -45,19 +52,45 @@ size_t status_buffer_size(unsigned nslots);
  */
 size_t status_render_text(const struct scoreboard *sb, const struct config *cfg,
 			  char *buf, size_t cap);
+size_t status_render_auto(const struct scoreboard *sb, const struct config *cfg,
+			  char *buf, size_t cap);
 size_t status_render_json(const struct scoreboard *sb, const struct config *cfg,
 			  char *buf, size_t cap);
+/* refresh: seconds between reloads of the page, 0 for none. */
+size_t status_render_html(const struct scoreboard *sb, const struct config *cfg,
+			  unsigned refresh, char *buf, size_t cap);
+
+enum status_format { STATUS_TEXT, STATUS_AUTO, STATUS_JSON, STATUS_HTML };
+
+/* What a request asks for. */
+struct status_query {
+	enum status_format format;
+	unsigned refresh; /* ?refresh=N (1..3600; HTML only), 0: none */
+};
+
+#define STATUS_REFRESH_MAX 3600
 
 /*
- * Fill r with the page (200, Content-Type, Cache-Control: no-store), the
- * body pointing into buf; 500 when it does not fit.  No access check: the
- * caller did it.  Used by status_serve() and by the admin process.
+ * From the query string (words separated by '&' or ';': "json" anywhere
+ * in one, "auto", "html", "text", "refresh=N") and, when the query names
+ * no format, the Accept header: HTML when it lists text/html (a browser),
+ * else text.  ?refresh alone means HTML.
+ */
+void status_query_parse(const char *query, size_t qlen, const char *accept,
+			size_t alen, struct status_query *out);
+
+/*
+ * Fill r with the page (200, Content-Type, Cache-Control: no-store,
+ * Vary: Accept), the body pointing into buf; 500 when it does not fit.
+ * No access check: the caller did it.  Used by status_serve() and by the
+ * admin process.
  */
 void status_answer(struct response *r, const struct scoreboard *sb,
-		   const struct config *cfg, bool json, char *buf, size_t cap);
+		   const struct config *cfg, const struct status_query *q,
+		   char *buf, size_t cap);
 
-/* True when the query string asks for JSON (contains "json"). */
-bool status_wants_json(const char *query, size_t len);
+/* status_query_parse() for a request. */
+void status_request_query(const struct request *req, struct status_query *out);
 
 /*
  * The handler for cfg->status.path on the worker listeners: 403 unless the

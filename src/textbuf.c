@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include "log.h"
 #include "textbuf.h"
@@ -108,6 +109,43 @@ void tb_text_field(struct textbuf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		tb_char(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+	}
+}
+
+void tb_fixed(struct textbuf *b, double v, int decimals)
+{
+	char tmp[64];
+	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		tb_mem(b, tmp, (size_t)n);
+	else
+		tb_char(b, '0');
+}
+
+void tb_html(struct textbuf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '&':
+			tb_str(b, "&amp;");
+			break;
+		case '<':
+			tb_str(b, "&lt;");
+			break;
+		case '>':
+			tb_str(b, "&gt;");
+			break;
+		case '"':
+			tb_str(b, "&quot;");
+			break;
+		case '\'':
+			tb_str(b, "&#39;");
+			break;
+		default:
+			tb_char(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+		}
 	}
 }
 

@@ -46,6 +46,11 @@ void tb_json_str(struct textbuf *b, const char *s, size_t n);
 /* Printable ASCII as is, anything else as '?' (for one-line text fields). */
 void tb_text_field(struct textbuf *b, const char *s, size_t n);
 
+/* v with that many decimals ("%.*f"): 12.5 -> "12.50". */
+void tb_fixed(struct textbuf *b, double v, int decimals);
+/* Text for HTML: & < > " ' as entities, bytes outside printable ASCII as '?'. */
+void tb_html(struct textbuf *b, const char *s, size_t n);
+
 /* The length written, or 0 when something did not fit. */
 size_t tb_done(const struct textbuf *b);
 

@@ -428,6 +428,7 @@ static int accept_one(struct worker *w, size_t li)
 			return -1;
 		}
 	}
+	sb_stat_add(&w->slot->stats.accepted, 1);
 	if ((c = conn_get(w)) == NULL) {
 		log_errno(LOG_WARN, "accept4(%s): a connection record", l->addr.text);
 		close(fd);
@@ -456,6 +457,7 @@ static int accept_one(struct worker *w, size_t li)
 		return 0;
 	}
 	w->nconns++;
+	sb_stat_add(&w->slot->stats.handled, 1);
 	if (l->addr.family != AF_UNIX) {
 		int one = 1;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)

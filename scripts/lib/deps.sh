@@ -19,6 +19,11 @@ libyaml-dev libhttp-parser-dev libcriterion-dev"
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
 systemd man-db logrotate media-types util-linux"
 
+# Only for the browser test (make check-browser, which CI runs): headless
+# Chromium renders the HTML status page, with a font for the screenshot.
+# shellcheck disable=SC2034
+PH_BROWSER_PACKAGES="chromium fonts-dejavu-core"
+
 # Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):
 # clang with libFuzzer and the sanitizer runtimes.
 # shellcheck disable=SC2034

@@ -4,12 +4,17 @@
 # format json: every line is a JSON object (python3's json module is the
 # judge, also for user agents with quotes, backslashes, control and
 # non-ASCII bytes) with time, remote, method, target, status, bytes,
-# duration_us, user_agent, referer and request_id; request_id is the
-# response's X-Request-Id; a sane X-Request-Id from the client is passed
-# through, an unsafe one is replaced.  Health checks are not logged unless
-# health.log: true.  format combined: every line matches the Apache
-# combined format.  Buffering: a line appears within about a second, and
-# every buffered line is written at a stop.
+# bytes_sent, duration_us (microseconds), user_agent, referer and
+# request_id; request_id is the response's X-Request-Id; a sane
+# X-Request-Id from a trusted proxy is passed through, an unsafe one is
+# replaced, and one from any other client too; a generated id does not
+# show the worker's pid.  Health checks are not logged unless health.log:
+# true.  format combined: every line matches the Apache combined format.
+# The bytes field counts the body only (Apache's %b, nginx's
+# $body_bytes_sent): GET, HEAD, 304, a range.  A refused request is
+# logged with its request line as it came, escaped.  time: local writes
+# the local time with its offset.  Buffering: a line appears within about
+# a second, and every buffered line is written at a stop.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -21,11 +26,15 @@ root: www
 index: [index.html]
 access_log: {path: access.log, format: @FORMAT@}
 error_log: {path: stderr, level: info}
-health: {path: /healthz@HEALTHLOG@}'
-conf() { # FORMAT [HEALTH_LOG_TEXT]
+health: {path: /healthz@HEALTHLOG@}
+@MORE@'
+conf() { # FORMAT [HEALTH_LOG_TEXT [MORE_KEYS]]
 	local t=${CONF//@FORMAT@/$1}
+	t=${t//@MORE@/${3:-trusted_proxies: [127.0.0.1/32]}}
 	echo "${t//@HEALTHLOG@/${2:-}}"
 }
+# A 1432-byte page, as in the report that the head was counted.
+head -c 1432 /dev/zero | tr '\0' x >"$PH_DIR/www/page.html"
 
 # wait_lines N: wait (3 s at most) until the log has N lines.
 wait_lines() {
@@ -158,6 +167,45 @@ sys.exit(1)
 PY
 check "a long line is cut short, the request id survives" test "$(field acc-long-3 status)" = 200
 check "an encoded quote in the target is logged as sent" test "$(field acc-utf8 target)" = '/%22quoted%22'
+check "duration_us has microseconds (not always a multiple of 1000)" python3 - "$LOG" <<'PY'
+import json, sys
+d = [json.loads(raw)["duration_us"] for raw in open(sys.argv[1], "rb")]
+print("# durations: %r" % d[:20])
+sys.exit(0 if d and any(x % 1000 for x in d) else 1)
+PY
+
+# --- X-Request-Id from a client that is not a trusted proxy --------------------
+rm -f "$LOG"
+ph_start "$(conf json '' '# no trusted_proxies')" || finish
+for i in $(seq 20); do
+	curl -s -o /dev/null -D - -m 5 -H "X-Request-Id: forged-$i" "$PH_URL/" |
+		tr -d '\r' | sed -n 's/^X-Request-Id: //Ip'
+done >"$PH_DIR/ids"
+read -r -a workers <"/proc/$PH_PID/task/$PH_PID/children" || true
+ph_stop TERM
+check "an X-Request-Id from an untrusted client is replaced (20 answers)" python3 - "$PH_DIR/ids" <<'PY'
+import re, sys
+ids = open(sys.argv[1]).read().split()
+print("# %d ids, first %r" % (len(ids), ids[:2]))
+ok = len(ids) == 20 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+sys.exit(0 if ok and len(set(ids)) == 20 else 1)
+PY
+check "... and the log has the replacement, not the forged id" \
+	test -z "$(grep -F '"request_id":"forged-' "$LOG")"
+check "the generated ids do not show a worker's pid (workers: ${workers[*]})" python3 - "$PH_DIR/ids" "${workers[@]}" <<'PY'
+import sys
+ids = open(sys.argv[1]).read().split()
+pids = [int(p) for p in sys.argv[2:]]
+if not ids or not pids:
+    sys.exit(1)
+for i in ids:
+    fields = [i[k:k + 8] for k in range(0, 32, 8)]
+    for p in pids:
+        if "%08x" % p in fields:
+            print("# id %s holds pid %d" % (i, p))
+            sys.exit(1)
+sys.exit(0)
+PY
 
 # --- json, health.log: true ------------------------------------------------------
 rm -f "$LOG"
@@ -195,5 +243,101 @@ sys.exit(1 if bad or n < 42 else 0)
 PY
 check "a combined line has referer and agent" grep -q '^127\.0\.0\.1 - - \[.*\] "GET /?n=7 HTTP/1\.1" 200 [0-9]* "http://ref\.test/7" "combined/7"$' "$LOG"
 check "a HEAD line" grep -q '"HEAD / HTTP/1\.1" 200 ' "$LOG"
+check "UTC by default: +0000" grep -q '^127\.0\.0\.1 - - \[[^]]* +0000\] ' "$LOG"
+
+# --- the bytes field: the body only ----------------------------------------
+rm -f "$LOG"
+ph_start "$(conf combined)" || finish
+lm=$(curl -s -o /dev/null -m 5 -D - "$PH_URL/page.html" | tr -d '\r' | sed -n 's/^Last-Modified: //Ip')
+curl -s -o /dev/null -m 5 -A bytes-get "$PH_URL/page.html" || true
+curl -s -o /dev/null -m 5 -I -A bytes-head "$PH_URL/page.html" || true
+curl -s -o /dev/null -m 5 -A bytes-304 -H "If-Modified-Since: $lm" "$PH_URL/page.html" || true
+curl -s -o /dev/null -m 5 -A bytes-range -r 100-199 "$PH_URL/page.html" || true
+curl -s -o /dev/null -m 5 -A bytes-404 "$PH_URL/missing.html" || true
+n404=$(curl -s -m 5 -A bytes-404b "$PH_URL/missing.html" 2>/dev/null | wc -c || true)
+ph_stop TERM
+# bytes_of AGENT: the status and bytes fields of that agent's line.
+bytes_of() { sed -n "s/^.*\" \([0-9]*\) \([0-9-]*\) \"[^\"]*\" \"$1\"\$/\1 \2/p" "$LOG"; }
+check "GET of a 1432-byte page logs 200 1432 (got '$(bytes_of bytes-get)')" \
+	test "$(bytes_of bytes-get)" = "200 1432"
+check "HEAD logs 0 bytes (got '$(bytes_of bytes-head)')" test "$(bytes_of bytes-head)" = "200 0"
+check "a 304 logs 0 bytes (got '$(bytes_of bytes-304)')" test "$(bytes_of bytes-304)" = "304 0"
+check "a 100-byte range logs 100 (got '$(bytes_of bytes-range)')" \
+	test "$(bytes_of bytes-range)" = "206 100"
+check "a 404 logs its error page's length, $n404 (got '$(bytes_of bytes-404)')" \
+	test "$(bytes_of bytes-404)" = "404 $n404"
+
+# --- refused requests: the request line as it came ---------------------------
+rm -f "$LOG"
+ph_start "$(conf combined)" || finish
+raw_request 'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+raw_request 'GET /fine HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n' >/dev/null
+raw_request 'GET / HTTP/2.0\r\nHost: x\r\n\r\n' >/dev/null
+raw_request 'BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+raw_request '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n' >/dev/null
+raw_request 'GET /"quote"\\back HTTP/1.1\r\n\r\n' >/dev/null
+ph_stop TERM
+check "a control byte in the target: logged escaped (400)" \
+	grep -qF '"GET /a\x01b HTTP/1.1" 400 ' "$LOG"
+check "obs-fold: the request line is logged (400)" grep -qF '"GET /fine HTTP/1.1" 400 ' "$LOG"
+check "HTTP/2.0: the request line is logged (505)" grep -qF '"GET / HTTP/2.0" 505 ' "$LOG"
+check "an unknown method: the request line is logged (501)" grep -qF '"BREW /pot HTTP/1.1" 501 ' "$LOG"
+check "TLS bytes on the plain port: logged escaped (400)" \
+	grep -qF '"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" 400 ' "$LOG"
+check "quotes and backslashes of a refused line are escaped" \
+	grep -qF '"GET /\x22quote\x22\x5cback HTTP/1.1" 400 ' "$LOG"
+check "no refused line is logged as \"- - HTTP/1.1\"" test -z "$(grep -F '"- - HTTP' "$LOG")"
+check "every line still matches the combined format" python3 - "$LOG" <<'PY'
+import re, sys
+q = r'"((?:[^"\\]|\\.)*)"'
+rx = re.compile(r'^(\S+) (\S+) (\S+) \[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] '
+                + q + r' (\d{3}) (\d+|-) ' + q + ' ' + q + '$')
+n = 0
+for line in open(sys.argv[1], encoding="latin-1"):
+    n += 1
+    if not rx.match(line.rstrip("\n")):
+        print("# does not match: %r" % line)
+        sys.exit(1)
+sys.exit(0 if n == 6 else 1)
+PY
+
+# --- json: refused lines, bytes, local time ------------------------------------
+rm -f "$LOG"
+TZ=XYZ-3 ph_start "$(conf 'json, time: local')" || finish
+curl -s -o /dev/null -m 5 -H 'X-Request-Id: j-get' "$PH_URL/page.html" || true
+curl -s -o /dev/null -m 5 -I -H 'X-Request-Id: j-head' "$PH_URL/page.html" || true
+raw_request 'GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+ph_stop TERM
+check "json: GET logs the body as bytes, head and body as bytes_sent" python3 - "$LOG" <<'PY'
+import json, sys
+lines = [json.loads(raw) for raw in open(sys.argv[1], "rb")]
+by = {e["request_id"]: e for e in lines}
+g, h = by["j-get"], by["j-head"]
+print("# get %r, head %r" % ((g["bytes"], g["bytes_sent"]), (h["bytes"], h["bytes_sent"])))
+ok = (g["bytes"] == 1432 and g["bytes_sent"] > 1432 + 100
+      and h["bytes"] == 0 and h["bytes_sent"] > 100)
+sys.exit(0 if ok else 1)
+PY
+check "json: a refused line is split into method, target and protocol" python3 - "$LOG" <<'PY'
+import json, sys
+for raw in open(sys.argv[1], "rb"):
+    e = json.loads(raw)
+    if e["status"] == 400:
+        print("# %r" % e)
+        sys.exit(0 if (e["method"], e["target"], e["protocol"]) == ("GET", "/a\u0001b", "HTTP/1.1") else 1)
+sys.exit(1)
+PY
+check "time: local: JSON time has the local offset (TZ=XYZ-3: +03:00)" \
+	python3 -c 'import json,sys; t=[json.loads(l)["time"] for l in open(sys.argv[1],"rb")]; print("#", t); sys.exit(0 if t and all(x.endswith("+03:00") and len(x) == 29 for x in t) else 1)' "$LOG"
+
+rm -f "$LOG"
+TZ=XYZ-3 ph_start "$(conf 'combined, time: local')" || finish
+curl -s -o /dev/null -m 5 "$PH_URL/" || true
+ph_stop TERM
+check "time: local: the combined stamp has the local offset (+0300)" \
+	grep -q '^127\.0\.0\.1 - - \[[^]]* +0300\] "GET / HTTP/1\.1"' "$LOG"
+stamp_hour=$(sed -n 's/^[^[]*\[[^:]*:\([0-9][0-9]\):.*/\1/p' "$LOG" | head -n 1)
+check "... and the local hour (UTC+3)" \
+	test "$stamp_hour" = "$(TZ=XYZ-3 date +%H)" -o "$stamp_hour" = "$(TZ=XYZ-3 date -d '-1 min' +%H)"
 
 finish

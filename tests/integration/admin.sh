@@ -81,6 +81,11 @@ check "admin: status page at /server-status (got $code)" test "$code" = 200
 code=$(curl -s -o "$PH_DIR/admin.prom" -m 2 -w '%{http_code}' "$ADMIN/metrics" || true)
 check "admin: /metrics (got $code)" test "$code" = 200
 check "admin: metrics are valid" python3 "$(dirname "$0")/promcheck.py" check "$PH_DIR/admin.prom"
+check "admin: the process_* figures of the master and the workers" \
+	test "$(grep -Ec '^process_(cpu_seconds_total|resident_memory_bytes)\{process="(master|workers)"\} ' "$PH_DIR/admin.prom")" = 4
+check "admin: ?auto" grep -Eq '^Total Accesses: [0-9]+$' <(curl -s -m 2 "$ADMIN/server-status?auto")
+check "admin: HTML for a browser" grep -q '<title>prefork-httpd status</title>' \
+	<(curl -s -m 2 -H 'Accept: text/html' "$ADMIN/server-status")
 code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ADMIN/" || true)
 check "admin: / is 404 (got $code)" test "$code" = 404
 

@@ -6,7 +6,7 @@
 # zombie left; a script that stalls after its head: the connection is
 # closed with the body cut, the error log says so and the access log says
 # 504; stderr in the error log, the httpoxy header dropped, 403/404 for
-# what is not a script.
+# what is not a script; the script's reason phrase is passed through.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +22,7 @@ root: www
 access_log: {path: access.log, format: json}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
+trusted_proxies: [127.0.0.1/32]   # the X-Request-Id of a test names its log line
 routes:
   - prefix: /cgi-bin/
     cgi: {dir: cgi-bin, timeout: 2s}
@@ -109,6 +110,21 @@ check "chunked 1 MiB POST: same sha256" has "sha256=$want"
 fetch "$PH_URL/cgi-bin/status404.sh"
 check "Status: 404 from the script (got $CODE)" test "$CODE" = 404
 check "Status: 404 body" has "no such thing"
+# The status line: the script's own reason phrase when it gave one, else
+# the registry's (not "Unknown" for codes a short table lacked).
+status_line() { head -n 1 "$H" | tr -d '\r'; }
+fetch "$PH_URL/cgi-bin/status.sh?429+Too+Many+Requests"
+check "Status: 429 Too Many Requests is sent as is (got '$(status_line)')" \
+	test "$(status_line)" = "HTTP/1.1 429 Too Many Requests"
+fetch "$PH_URL/cgi-bin/status.sh?410"
+check "Status: 410 gets the registry's phrase (got '$(status_line)')" \
+	test "$(status_line)" = "HTTP/1.1 410 Gone"
+fetch "$PH_URL/cgi-bin/status.sh?299+All+Fine+Here"
+check "Status: 299 with a phrase of its own (got '$(status_line)')" \
+	test "$(status_line)" = "HTTP/1.1 299 All Fine Here"
+fetch "$PH_URL/cgi-bin/status.sh?451"
+check "Status: 451 gets the registry's phrase (got '$(status_line)')" \
+	test "$(status_line)" = "HTTP/1.1 451 Unavailable For Legal Reasons"
 fetch "$PH_URL/cgi-bin/redirect.sh"
 check "Location URL gives 302 (got $CODE)" test "$CODE" = 302
 check "Location passed through" \

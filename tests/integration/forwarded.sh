@@ -29,14 +29,17 @@ metrics: {path: /metrics, allow: [203.0.113.0/24]}' || finish
 logged_remote() { ph_logged_remote "$LOG" "$1"; }
 
 # case NAME WANT [CURL_ARG...]: a request with those arguments is logged
-# with the client WANT.
+# with the client WANT.  Its line is found by the X-Request-Id of the
+# answer: the one sent from a trusted proxy, or the server's own for an
+# untrusted peer (whose id is not taken).
 n=0
 case_remote() {
 	local name=$1 want=$2 id code got
 	shift 2
 	n=$((n + 1))
-	id=fwd-$n
-	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' -H "X-Request-Id: $id" "$@" "$PH_URL/" || true)
+	code=$(curl -s -o /dev/null -D "$PH_DIR/case.h" -m 5 -w '%{http_code}' \
+		-H "X-Request-Id: fwd-$n" "$@" "$PH_URL/" || true)
+	id=$(tr -d '\r' <"$PH_DIR/case.h" | sed -n 's/^X-Request-Id: //Ip')
 	got=$(logged_remote "$id")
 	check "$name: logged as $want (got $got, status $code)" test "$got/$code" = "$want/200"
 }

@@ -12,6 +12,9 @@ package is large).  Usage:
                                        exit 0 when every SERIES is larger in
                                        NEW than in OLD
 
+  promcheck.py selftest                check that each lint below catches
+                                       a text made to break it
+
 What `check` enforces, beyond the grammar (metric and label names, label
 value escapes, float values, the final newline): every family has exactly
 one HELP and one TYPE line, both before its samples; the samples of a
@@ -20,6 +23,14 @@ and are not negative; gauges and counters have samples named like the
 family; a histogram has only _bucket (with le), _sum and _count samples,
 its le bounds increase and end with +Inf, bucket counts never decrease and
 the +Inf bucket equals _count.
+
+And what `promtool check metrics` lints (client_golang's promlint): base
+units (seconds, bytes, ... not milliseconds or kilobytes), no _total on
+what is not a counter, no _bucket/_count/_sum suffix nor le/quantile label
+outside histograms and summaries, no metric type in a name, no ':' in a
+name, snake_case metric and label names, no abbreviated units (_ms, _sec,
+_kb, ...).  Also: label names do not start with "__" (reserved), and an
+info metric (*_info) is a gauge whose samples are 1.
 """
 import math
 import re
@@ -31,6 +42,27 @@ NAME_RE = re.compile(NAME + r"\Z")
 SAMPLE_RE = re.compile(r"(" + NAME + r")(\{(.*)\})? (\S+)( -?[0-9]+)?\Z")
 LABEL_RE = re.compile(r"(" + LABEL + r')="((?:[^"\\\n]|\\[\\"n])*)"')
 TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+
+
+# promlint's units: unit -> base unit, the prefixes it knows, and the
+# abbreviations it discourages.
+UNITS = {
+    "amperes": "amperes", "bytes": "bytes", "celsius": "celsius",
+    "grams": "grams", "joules": "joules", "kelvin": "kelvin",
+    "meters": "meters", "metres": "metres", "seconds": "seconds",
+    "volts": "volts", "minutes": "seconds", "hours": "seconds",
+    "days": "seconds", "weeks": "seconds", "kelvins": "kelvin",
+    "fahrenheit": "celsius", "rankine": "celsius", "inches": "meters",
+    "yards": "meters", "miles": "meters", "bits": "bytes",
+    "calories": "joules", "pounds": "grams", "ounces": "grams",
+}
+PREFIXES = ["pico", "nano", "micro", "milli", "centi", "deci", "deca",
+            "hecto", "kilo", "kibi", "mega", "mibi", "giga", "gibi", "tera",
+            "tebi", "peta", "pebi", ""]
+ABBREVIATIONS = ["s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb",
+                 "pb", "m", "h", "d"]
+TYPE_WORDS = ["counter", "gauge", "histogram", "summary", "gauge_histogram"]
+CAMEL = re.compile(r"[a-z][A-Z]")
 
 
 def parse_float(text):
@@ -154,7 +186,56 @@ class Checker:
         self.series.add(key)
         fam.samples.append((lineno, name, labels, value))
 
+    def lint(self, fam):
+        """What promtool's linter says of a family, and two more."""
+        name, low, t = fam.name, fam.name.lower(), fam.type
+        words = name.split("_")
+        for unit, base in UNITS.items():
+            if unit != base and any(w == p + unit for p in PREFIXES for w in words):
+                self.problem(0, "%s: use base unit %r instead of %r" % (name, base, unit))
+            elif unit == base:
+                for p in PREFIXES[:-1]:
+                    if p + unit in words:
+                        self.problem(0, "%s: use base unit %r instead of %r"
+                                     % (name, base, p + unit))
+        if t not in ("counter", "untyped") and name.endswith("_total"):
+            self.problem(0, "%s: non-counter metrics should not have \"_total\" suffix" % name)
+        if t != "untyped":
+            if t != "histogram" and name.endswith("_bucket"):
+                self.problem(0, "%s: non-histogram metric with \"_bucket\" suffix" % name)
+            for suffix in ("_count", "_sum"):
+                if t not in ("histogram", "summary") and name.endswith(suffix):
+                    self.problem(0, "%s: non-histogram, non-summary metric with %r suffix"
+                                 % (name, suffix))
+            for lineno, _, labels, _ in fam.samples:
+                names = [n for n, _ in labels]
+                if t != "histogram" and "le" in names:
+                    self.problem(lineno, "%s: \"le\" label outside a histogram" % name)
+                if t != "summary" and "quantile" in names:
+                    self.problem(lineno, "%s: \"quantile\" label outside a summary" % name)
+        for w in TYPE_WORDS:
+            if "_" + w + "_" in low or low.endswith("_" + w):
+                self.problem(0, "%s: metric name should not include type %r" % (name, w))
+        if ":" in name:
+            self.problem(0, "%s: metric names should not contain ':'" % name)
+        if CAMEL.search(name):
+            self.problem(0, "%s: metric names should be snake_case, not camelCase" % name)
+        for a in ABBREVIATIONS:
+            if "_" + a + "_" in low or low.endswith("_" + a):
+                self.problem(0, "%s: abbreviated unit %r in the name" % (name, a))
+        for lineno, _, labels, value in fam.samples:
+            for n, _ in labels:
+                if CAMEL.search(n):
+                    self.problem(lineno, "%s: label %s should be snake_case" % (name, n))
+                if n.startswith("__"):
+                    self.problem(lineno, "%s: label %s is reserved (\"__\")" % (name, n))
+            if name.endswith("_info") and value != 1:
+                self.problem(lineno, "%s: an info metric's value is 1" % name)
+        if name.endswith("_info") and t != "gauge":
+            self.problem(0, "%s: an info metric is a gauge" % name)
+
     def finish_family(self, fam):
+        self.lint(fam)
         if fam.help is None:
             self.problem(0, "%s: no HELP" % fam.name)
         if fam.type is None:
@@ -229,7 +310,51 @@ def series_values(text):
     return out
 
 
+# Texts that each break one rule, and a word of the problem expected.
+SELFTEST = [
+    ("# HELP a_ms x\n# TYPE a_ms gauge\na_ms 1\n", "abbreviated unit"),
+    ("# HELP a_milliseconds x\n# TYPE a_milliseconds gauge\na_milliseconds 1\n", "base unit"),
+    ("# HELP a_kilobytes x\n# TYPE a_kilobytes gauge\na_kilobytes 1\n", "base unit"),
+    ("# HELP a_total x\n# TYPE a_total gauge\na_total 1\n", "non-counter"),
+    ("# HELP a x\n# TYPE a counter\na 1\n", "_total"),
+    ("# HELP a_count x\n# TYPE a_count gauge\na_count 1\n", "_count"),
+    ("# HELP a_bucket x\n# TYPE a_bucket gauge\na_bucket 1\n", "_bucket"),
+    ('# HELP a x\n# TYPE a gauge\na{le="1"} 1\n', "le"),
+    ('# HELP a x\n# TYPE a gauge\na{quantile="1"} 1\n', "quantile"),
+    ("# HELP a_gauge x\n# TYPE a_gauge gauge\na_gauge 1\n", "type"),
+    ("# HELP a:b x\n# TYPE a:b gauge\na:b 1\n", "':'"),
+    ("# HELP aB x\n# TYPE aB gauge\naB 1\n", "camelCase"),
+    ('# HELP a x\n# TYPE a gauge\na{fooBar="1"} 1\n', "snake_case"),
+    ('# HELP a x\n# TYPE a gauge\na{__x="1"} 1\n', "reserved"),
+    ('# HELP a_info x\n# TYPE a_info gauge\na_info{v="1"} 2\n', "info metric"),
+    ('# HELP a_info x\n# TYPE a_info counter\na_info 1\n', "info metric"),
+    ("# TYPE a gauge\na 1\n", "no HELP"),
+    ("# HELP a x\n# TYPE a gauge\na 1\n# HELP b x\n# TYPE b gauge\nb 1\na 2\n",
+     "contiguous"),
+]
+
+
+def selftest():
+    bad = 0
+    for text, want in SELFTEST:
+        problems = Checker().run(text)
+        if not any(want in p for p in problems):
+            print("not caught (%r): %r -> %r" % (want, text, problems))
+            bad += 1
+    good = ('# HELP ok_seconds x\n# TYPE ok_seconds gauge\nok_seconds{a_b="1"} 1\n'
+            '# HELP ok_build_info x\n# TYPE ok_build_info gauge\nok_build_info{version="1"} 1\n'
+            '# HELP ok_bytes_total x\n# TYPE ok_bytes_total counter\nok_bytes_total 3\n')
+    problems = Checker().run(good)
+    if problems:
+        print("a clean text has problems: %r" % problems)
+        bad += 1
+    print("%d rules checked, %d failed" % (len(SELFTEST) + 1, bad))
+    return 1 if bad or not SELFTEST else 0
+
+
 def main(argv):
+    if len(argv) == 2 and argv[1] == "selftest":
+        return selftest()
     if len(argv) == 3 and argv[1] == "check":
         problems = Checker().run(open(argv[2], encoding="utf-8").read())
         for p in problems:

@@ -22,6 +22,9 @@ index: [index.html]
 access_log: {path: access.log, format: json}
 error_log: {path: stderr, level: info}
 health: {path: /healthz}
+# The clients the PROXY headers name are trusted only so that their
+# X-Request-Id is kept: each test finds its log line by it.
+trusted_proxies: [127.0.0.1/32, 198.51.100.0/24, 203.0.113.0/24, 192.0.2.0/24, \"2001:db8::/32\"]
 timeouts: {header: 1s, keepalive: 2s}" || finish
 
 # pp [-d DELAY_MS] [-p PAUSE_MS] HEADER_HEX REQUEST_TEXT: open a connection to

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # routes.sh -- route selection (longest prefix first, fixed paths before
-# routes, the top-level root without a match), redirect with the query
-# kept (also for the longest redirect.to, 4096 bytes), return with and
-# without a body, per-route headers.
+# routes, the top-level root without a match), redirect with the rest of
+# the path and the query kept as Apache's Redirect does (also for the
+# longest redirect.to, 4096 bytes), or a fixed target with keep_path:
+# false, return with and without a body, per-route headers.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +33,10 @@ routes:
     headers: {X-Route: old}
   - prefix: /temp
     redirect: {to: "/target?fixed=1", status: 307}
+  - prefix: /fixed/
+    redirect: {to: /landing.html, keep_path: false}
+  - prefix: /noslash
+    redirect: {to: "https://example.test/x#top", status: 308}
   - prefix: /robots.txt
     return: {status: 200, body: "User-agent: *\nDisallow:\n"}
     headers: {X-Route: robots}
@@ -74,16 +79,32 @@ check "no route: no route header" test -z "$(header X-Route)"
 fetch "$PH_URL/static"
 check "prefix /static/ does not match /static (got $CODE)" test "$CODE" = 404
 
-fetch "$PH_URL/old/page?a=1&b=2"
+fetch "$PH_URL/old/page.html?q=1"
 check "redirect: 301 (got $CODE)" test "$CODE" = 301
-check "redirect: query kept" test "$(header Location)" = "/new/?a=1&b=2"
+check "redirect: the rest of the path and the query are kept (got $(header Location))" \
+	test "$(header Location)" = "/new/page.html?q=1"
 check "redirect: route header" test "$(header X-Route)" = old
+fetch "$PH_URL/old/a/b/c.txt?a=1&b=2"
+check "redirect: deeper paths too (got $(header Location))" \
+	test "$(header Location)" = "/new/a/b/c.txt?a=1&b=2"
 fetch "$PH_URL/old/"
 check "redirect without query" test "$(header Location)" = "/new/"
+fetch "$PH_URL/old/sp%20ace%3Fq%25.html"
+check "redirect: the rest is %-encoded again (got $(header Location))" \
+	test "$(header Location)" = "/new/sp%20ace%3Fq%25.html"
 fetch "$PH_URL/temp?z=9"
 check "redirect 307 (got $CODE)" test "$CODE" = 307
 check "redirect: query appended with &" \
 	test "$(header Location)" = "/target?fixed=1&z=9"
+fetch "$PH_URL/temp/more?z=9"
+check "redirect: the rest goes before the target's own query (got $(header Location))" \
+	test "$(header Location)" = "/target/more?fixed=1&z=9"
+fetch "$PH_URL/fixed/any/page.html?q=1"
+check "keep_path: false: the fixed target, query kept (got $(header Location))" \
+	test "$(header Location)" = "/landing.html?q=1"
+fetch "$PH_URL/noslash/deep?q=1"
+check "redirect: prefix without slash, absolute target with a fragment (got $(header Location))" \
+	test "$(header Location)" = "https://example.test/x/deep?q=1#top"
 
 fetch "$PH_URL/long?q=1"
 check "redirect.to of 4096 bytes: 302 (got $CODE)" test "$CODE" = 302

@@ -208,6 +208,11 @@ check "HUP: its workers come back (2 within 5 s)" wait_count 2 5 "$NEW" "$NEWER"
 check "... new processes" eval '! grep -qxF "$new_workers" <<<"$(workers_of "$NEW" "$NEWER")"'
 kill -QUIT "$NEWER"
 check "QUIT of the third master: it exits within 10 s" wait_gone "$NEWER" 10
+sleep 0.3
+check "the rollback is logged at info level, not as an error" \
+	grep -q "Z info master\[$NEW\]: upgrade rolled back: the new master (pid $NEWER) exited with status 0; this master goes on" "$PH_DIR/stderr.log"
+check "... with no error line about the upgrade" \
+	test -z "$(grep "error master\[$NEW\]: upgrade" "$PH_DIR/stderr.log")"
 EXTRA_PIDS=$NEW
 end_load rollback
 check "after the rollback the previous master serves" \

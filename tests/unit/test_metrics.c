@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -32,9 +34,10 @@ static void setup(void)
 	sb->retired_bytes = 100;
 	sb->restart_reasons[SB_R_SIGNAL] = 2;
 	sb->restart_reasons[SB_R_RECYCLE] = 5;
-	sb->retired_stats.status[2] = 10;
-	sb->retired_stats.status[4] = 1;
-	sb->retired_stats.method[SB_M_GET] = 11;
+	sb->retired_stats.requests[SB_M_GET][2] = 10;
+	sb->retired_stats.requests[SB_M_GET][4] = 1;
+	sb->retired_stats.accepted = 40;
+	sb->retired_stats.handled = 39;
 	sb->retired_stats.duration[0] = 10; /* <= 1 ms */
 	sb->retired_stats.duration[12] = 1; /* > 10 s */
 	sb->retired_stats.duration_sum_us = 12000000;
@@ -87,21 +90,83 @@ static bool has_line(const char *text, const char *line)
 #define expect_line(text, line) \
 	cr_expect(has_line(text, line), "missing line \"%s\" in:\n%s", line, text)
 
-Test(metrics, requests_by_class_and_method)
+Test(metrics, requests_by_method_and_class)
 {
 	char *t = render(NULL, 0);
 
-	expect_line(t, "# HELP prefork_httpd_requests_total Requests answered, by status class.");
+	expect_line(t, "# HELP prefork_httpd_requests_total Requests answered, by method and status class.");
 	expect_line(t, "# TYPE prefork_httpd_requests_total counter");
-	expect_line(t, "prefork_httpd_requests_total{class=\"1xx\"} 0");
-	expect_line(t, "prefork_httpd_requests_total{class=\"2xx\"} 11");
-	expect_line(t, "prefork_httpd_requests_total{class=\"4xx\"} 1");
-	expect_line(t, "prefork_httpd_requests_total{class=\"5xx\"} 1");
-	expect_line(t, "# TYPE prefork_httpd_requests_by_method_total counter");
-	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"GET\"} 11");
-	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"HEAD\"} 1");
-	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"other\"} 1");
-	expect_line(t, "prefork_httpd_requests_by_method_total{method=\"DELETE\"} 0");
+	expect_line(t, "prefork_httpd_requests_total{method=\"GET\",code_class=\"2xx\"} 10");
+	expect_line(t, "prefork_httpd_requests_total{method=\"GET\",code_class=\"4xx\"} 1");
+	expect_line(t, "prefork_httpd_requests_total{method=\"GET\",code_class=\"1xx\"} 0");
+	expect_line(t, "prefork_httpd_requests_total{method=\"HEAD\",code_class=\"2xx\"} 1");
+	expect_line(t, "prefork_httpd_requests_total{method=\"other\",code_class=\"5xx\"} 1");
+	expect_line(t, "prefork_httpd_requests_total{method=\"DELETE\",code_class=\"other\"} 0");
+	cr_expect_null(strstr(t, "requests_by_method_total"), "the old family is gone");
+	cr_expect_null(strstr(t, "{class="), "the old label is gone");
+	/* every method x class pair, 6 x 6 */
+	size_t n = 0;
+	for (const char *p = t; (p = strstr(p, "\nprefork_httpd_requests_total{")) != NULL; p++)
+		n++;
+	cr_expect_eq(n, 36, "%zu requests_total series", n);
+}
+
+Test(metrics, build_info_and_connections)
+{
+	char *t = render(NULL, 0);
+
+	expect_line(t, "# TYPE prefork_httpd_build_info gauge");
+	expect_line(t, "prefork_httpd_build_info{version=\"" PACKAGE_VERSION "\"} 1");
+	expect_line(t, "prefork_httpd_connections_accepted_total 40");
+	expect_line(t, "prefork_httpd_connections_handled_total 39");
+}
+
+/* The value of the first sample line that starts with prefix, or -1. */
+static double value_of(const char *t, const char *prefix)
+{
+	for (const char *p = t; (p = strstr(p, prefix)) != NULL; p++)
+		if (p == t || p[-1] == '\n')
+			return strtod(p + strlen(prefix), NULL);
+	return -1;
+}
+
+/* The process_* families, read from /proc: the test process stands for the
+ * master, a child for a worker. */
+Test(metrics, process_families)
+{
+	pid_t child = fork();
+	char *t;
+
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	sb->master_pid = getpid();
+	sb->slots[0].pid = child;
+	sb->slots[1].pid = 0; /* not readable: skipped */
+	sb->reaped_cpu_us = 2500000;
+	t = render(NULL, 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	expect_line(t, "# TYPE process_cpu_seconds_total counter");
+	expect_line(t, "# TYPE process_resident_memory_bytes gauge");
+	expect_line(t, "# TYPE process_open_fds gauge");
+	expect_line(t, "# TYPE process_start_time_seconds gauge");
+	double rss = value_of(t, "process_resident_memory_bytes{process=\"master\"} ");
+	double wrss = value_of(t, "process_resident_memory_bytes{process=\"workers\"} ");
+	double fds = value_of(t, "process_open_fds{process=\"master\"} ");
+	double wfds = value_of(t, "process_open_fds{process=\"workers\"} ");
+	double start = value_of(t, "process_start_time_seconds{process=\"master\"} ");
+	double wcpu = value_of(t, "process_cpu_seconds_total{process=\"workers\"} ");
+	cr_expect_gt(rss, 100000, "master rss %g", rss);
+	cr_expect_gt(wrss, 100000, "workers rss %g", wrss);
+	cr_expect_geq(fds, 3, "master fds %g", fds);
+	cr_expect_geq(wfds, 3, "worker fds %g", wfds);
+	cr_expect_geq(wcpu, 2.5, "reaped CPU is counted: %g", wcpu);
+	time_t now = time(NULL);
+	cr_expect(start > (double)now - 600 && start <= (double)now + 1,
+		  "start %f, now %lld", start, (long long)now);
 }
 
 Test(metrics, histogram_is_cumulative)

@@ -219,13 +219,99 @@ Test(response, reasons)
 	cr_assert_str_eq(http_reason(413), "Content Too Large");
 	cr_assert_str_eq(http_reason(416), "Range Not Satisfiable");
 	cr_assert_str_eq(http_reason(505), "HTTP Version Not Supported");
-	cr_assert_str_eq(http_reason(299), "Unknown");
+	cr_assert_str_eq(http_reason(299), "");
+	/* common codes the first table lacked */
+	cr_assert_str_eq(http_reason(410), "Gone");
+	cr_assert_str_eq(http_reason(429), "Too Many Requests");
+	cr_assert_str_eq(http_reason(202), "Accepted");
+	cr_assert_str_eq(http_reason(409), "Conflict");
+	cr_assert_str_eq(http_reason(415), "Unsupported Media Type");
+	cr_assert_str_eq(http_reason(422), "Unprocessable Content");
+	cr_assert_str_eq(http_reason(451), "Unavailable For Legal Reasons");
+	cr_assert_str_eq(http_reason(511), "Network Authentication Required");
+	cr_assert_str_eq(http_reason(100), "Continue");
+	cr_assert_str_eq(http_reason(103), "Early Hints");
+	cr_assert_str_eq(http_reason(306), "", "(Unused) in the registry");
+	cr_assert_str_eq(http_reason(418), "", "(Unused) in the registry");
+	cr_assert_str_eq(http_reason(600), "");
+	cr_assert_str_eq(http_reason(-1), "");
 }
+
+/* Every code of the IANA registry has its phrase (the registry as of
+ * RFC 9110, with 102 Processing, 103 Early Hints, WebDAV and RFC 6585). */
+Test(response, iana_registry_complete)
+{
+	static const struct { int code; const char *reason; } iana[] = {
+		{ 100, "Continue" }, { 101, "Switching Protocols" },
+		{ 102, "Processing" }, { 103, "Early Hints" }, { 200, "OK" },
+		{ 201, "Created" }, { 202, "Accepted" },
+		{ 203, "Non-Authoritative Information" }, { 204, "No Content" },
+		{ 205, "Reset Content" }, { 206, "Partial Content" },
+		{ 207, "Multi-Status" }, { 208, "Already Reported" },
+		{ 226, "IM Used" }, { 300, "Multiple Choices" },
+		{ 301, "Moved Permanently" }, { 302, "Found" },
+		{ 303, "See Other" }, { 304, "Not Modified" }, { 305, "Use Proxy" },
+		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 402, "Payment Required" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
+		{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
+		{ 411, "Length Required" }, { 412, "Precondition Failed" },
+		{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+		{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
+		{ 417, "Expectation Failed" }, { 421, "Misdirected Request" },
+		{ 422, "Unprocessable Content" }, { 423, "Locked" },
+		{ 424, "Failed Dependency" }, { 425, "Too Early" },
+		{ 426, "Upgrade Required" }, { 428, "Precondition Required" },
+		{ 429, "Too Many Requests" },
+		{ 431, "Request Header Fields Too Large" },
+		{ 451, "Unavailable For Legal Reasons" },
+		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+		{ 506, "Variant Also Negotiates" }, { 507, "Insufficient Storage" },
+		{ 508, "Loop Detected" }, { 510, "Not Extended" },
+		{ 511, "Network Authentication Required" },
+	};
+
+	for (size_t i = 0; i < sizeof(iana) / sizeof(iana[0]); i++)
+		cr_expect_str_eq(http_reason(iana[i].code), iana[i].reason,
+				 "%d", iana[i].code);
+}
+
+Test(response, own_reason_phrase)
+{
+	r.status = 429;
+	r.reason = "Slow Down";
+	r.reason_len = 9;
+	expect_head(false, "HTTP/1.1 429 Slow Down\r\nDate: " DATE "\r\n"
+			   "Server: prefork-httpd\r\nContent-Length: 0\r\n"
+			   "Connection: close\r\n\r\n");
+	response_error(&r, 500);
+	cr_expect_null(r.reason, "an error answer has the registry's phrase");
+}
+
+Test(response, reason_ok)
+{
+	cr_expect(http_reason_ok("Too Many Requests", 17));
+	cr_expect(http_reason_ok("caf\xc3\xa9\tok", 7));
+	cr_expect_not(http_reason_ok("", 0));
+	cr_expect_not(http_reason_ok("a\rb", 3));
+	cr_expect_not(http_reason_ok("a\nb", 3));
+	cr_expect_not(http_reason_ok("a\0b", 3));
+	cr_expect_not(http_reason_ok("a\x7f", 2));
+	char longer[HTTP_REASON_MAX + 1];
+	memset(longer, 'x', sizeof(longer));
+	cr_expect_not(http_reason_ok(longer, sizeof(longer)));
+	cr_expect(http_reason_ok(longer, sizeof(longer) - 1));
+}
+
 
 Test(response, unknown_status_line)
 {
 	r.status = 299;
-	expect_head(false, "HTTP/1.1 299 Unknown\r\nDate: " DATE "\r\n"
+	expect_head(false, "HTTP/1.1 299 \r\nDate: " DATE "\r\n"
 			   "Server: prefork-httpd\r\nContent-Length: 0\r\n"
 			   "Connection: close\r\n\r\n");
 }
@@ -239,4 +325,17 @@ Test(response, reset_keeps_buffer)
 	cr_assert_eq(r.hcap, sizeof(hbuf));
 	cr_assert_eq(r.hlen, 0);
 	cr_assert_eq(r.status, 200);
+}
+
+Test(response, body_sent_excludes_head)
+{
+	r.head_len = 300;
+	r.bytes_sent = 0;
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 200; /* cut inside the head */
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 300;
+	cr_expect_eq(response_body_sent(&r), 0);
+	r.bytes_sent = 1732;
+	cr_expect_eq(response_body_sent(&r), 1432);
 }

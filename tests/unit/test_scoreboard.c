@@ -274,3 +274,67 @@ Test(scoreboard_sizes, one_slot_and_many)
 	scoreboard_destroy(one);
 	scoreboard_destroy(many);
 }
+
+/* A long answer: its bytes reach the slot as they go, never twice. */
+Test(scoreboard, request_bytes_as_they_go)
+{
+	struct sb_slot *s = &sb->slots[0];
+	uint64_t counted = 0;
+
+	s->state = SB_WRITING;
+	sb_request_bytes(s, &counted, 300); /* the head */
+	cr_expect_eq(s->bytes, 300);
+	sb_request_bytes(s, &counted, 300); /* nothing new */
+	cr_expect_eq(s->bytes, 300);
+	sb_request_bytes(s, &counted, 1048876);
+	cr_expect_eq(s->bytes, 1048876);
+	cr_expect_eq(scoreboard_total_bytes(sb), 1048876);
+	cr_expect_eq(s->requests, 0, "not answered yet");
+	sb_request_end(s, 2000000 - counted);
+	cr_expect_eq(s->bytes, 2000000);
+	cr_expect_eq(s->requests, 1);
+	scoreboard_release(sb, 0);
+	cr_expect_eq(scoreboard_total_bytes(sb), 2000000, "kept when it exits");
+}
+
+/* The master's samples of the totals, for the recent rates. */
+Test(scoreboard, samples_for_rates)
+{
+	struct sb_sample got;
+
+	sb->retired_requests = 10;
+	cr_expect_not(scoreboard_recent(sb, 1000000, &got), "none taken yet");
+	scoreboard_sample(sb, 1000000);
+	cr_expect_not(scoreboard_recent(sb, 1000500, &got), "under a second old");
+	cr_assert(scoreboard_recent(sb, 1002000, &got));
+	cr_expect_eq(got.ms, 1000000);
+	cr_expect_eq(got.requests, 10);
+	sb->retired_requests = 20;
+	scoreboard_sample(sb, 1004999); /* too soon: not taken */
+	cr_assert(scoreboard_recent(sb, 1005000, &got));
+	cr_expect_eq(got.ms, 1000000);
+	scoreboard_sample(sb, 1005000);
+	cr_assert(scoreboard_recent(sb, 1005001, &got));
+	cr_expect_eq(got.ms, 1000000, "the older of the two");
+	sb->retired_requests = 30;
+	scoreboard_sample(sb, 1010000);
+	cr_assert(scoreboard_recent(sb, 1010001, &got));
+	cr_expect_eq(got.ms, 1005000);
+	cr_expect_eq(got.requests, 20);
+	cr_expect_eq(sb->sample_seq % 2, 0, "not left mid-write");
+}
+
+/* accepted and handled are folded in when a worker exits. */
+Test(scoreboard, connection_counters_survive_the_worker)
+{
+	struct sb_stats st;
+	int i = scoreboard_claim(sb, 4242, 1);
+
+	cr_assert_geq(i, 0);
+	sb_stat_add(&sb->slots[i].stats.accepted, 5);
+	sb_stat_add(&sb->slots[i].stats.handled, 4);
+	scoreboard_release(sb, i);
+	scoreboard_sum_stats(sb, &st);
+	cr_expect_eq(st.accepted, 5);
+	cr_expect_eq(st.handled, 4);
+}

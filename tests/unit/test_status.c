@@ -221,6 +221,14 @@ Test(status, buffer_size_is_enough)
 	sb->retired_requests = sb->retired_bytes = UINT64_MAX / 2;
 	cr_expect_gt(status_render_json(sb, NULL, buf, cap), 0);
 	cr_expect_gt(status_render_text(sb, NULL, buf, cap), 0);
+	cr_expect_gt(status_render_auto(sb, NULL, buf, cap), 0);
+	cr_expect_gt(status_render_html(sb, NULL, STATUS_REFRESH_MAX, buf, cap), 0);
+	/* the HTML escapes '"' as 6 bytes: the worst text for it */
+	for (unsigned i = 0; i < sb->nslots; i++) {
+		memset(sb->slots[i].client, '"', sizeof(sb->slots[i].client) - 1);
+		memset(sb->slots[i].request, '"', sizeof(sb->slots[i].request) - 1);
+	}
+	cr_expect_gt(status_render_html(sb, NULL, STATUS_REFRESH_MAX, buf, cap), 0);
 }
 
 Test(status, counts)
@@ -235,13 +243,176 @@ Test(status, counts)
 	cr_expect_eq(c.state[SB_CLOSING], 1);
 }
 
-Test(status, wants_json)
+static struct status_query parse(const char *query, const char *accept)
 {
-	cr_expect(status_wants_json("json", 4));
-	cr_expect(status_wants_json("format=json&x", 13));
-	cr_expect_not(status_wants_json("jso", 3));
-	cr_expect_not(status_wants_json("", 0));
-	cr_expect_not(status_wants_json("auto", 4));
+	struct status_query q;
+
+	status_query_parse(query, strlen(query), accept,
+			   accept ? strlen(accept) : 0, &q);
+	return q;
+}
+
+Test(status, query_formats)
+{
+	static const char browser[] =
+		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+	cr_expect_eq(parse("", NULL).format, STATUS_TEXT);
+	cr_expect_eq(parse("", "*/*").format, STATUS_TEXT, "curl gets text");
+	cr_expect_eq(parse("json", NULL).format, STATUS_JSON);
+	cr_expect_eq(parse("format=json&x", NULL).format, STATUS_JSON);
+	cr_expect_eq(parse("jso", NULL).format, STATUS_TEXT);
+	cr_expect_eq(parse("auto", NULL).format, STATUS_AUTO);
+	cr_expect_eq(parse("auto", browser).format, STATUS_AUTO, "the query wins");
+	cr_expect_eq(parse("html", NULL).format, STATUS_HTML);
+	cr_expect_eq(parse("", browser).format, STATUS_HTML, "a browser gets HTML");
+	cr_expect_eq(parse("", "application/json, Text/HTML").format, STATUS_HTML);
+	cr_expect_eq(parse("", "application/xhtml+xml").format, STATUS_TEXT);
+	cr_expect_eq(parse("text", browser).format, STATUS_TEXT);
+	cr_expect_eq(parse("json", browser).format, STATUS_JSON);
+}
+
+Test(status, query_refresh)
+{
+	struct status_query q = parse("refresh=5", NULL);
+
+	cr_expect_eq(q.format, STATUS_HTML, "?refresh alone is for a browser");
+	cr_expect_eq(q.refresh, 5);
+	q = parse("html&refresh=30", NULL);
+	cr_expect_eq(q.refresh, 30);
+	cr_expect_eq(parse("refresh=99999999999999", NULL).refresh,
+		     STATUS_REFRESH_MAX);
+	cr_expect_eq(parse("refresh=0", "text/html").refresh, 0);
+	cr_expect_eq(parse("refresh=x", "text/html").refresh, 0);
+	cr_expect_eq(parse("refresh=", "text/html").refresh, 0);
+	cr_expect_eq(parse("json;refresh=5", NULL).refresh, 0, "HTML only");
+}
+
+Test(status, auto_has_apache_keys)
+{
+	size_t n;
+
+	sb->start_time = (int64_t)time(NULL) - 10;
+	sb->retired_bytes = 2048 * 10 + 1000;
+	n = status_render_auto(sb, NULL, buf, cap);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	expect_line(buf, "Total Accesses: 22");
+	expect_line(buf, "Total kBytes: 21");    /* 22050 bytes */
+	expect_line(buf, "ReqPerSec: 2.200");    /* 22 in 10 s */
+	expect_line(buf, "BytesPerSec: 2205.000");
+	expect_line(buf, "BytesPerReq: 1002.273");
+	expect_line(buf, "BusyWorkers: 2");
+	expect_line(buf, "IdleWorkers: 1");
+	expect_line(buf, "Uptime: 10");
+	expect_line(buf, "ServerUptimeSeconds: 10");
+	expect_line(buf, "Scoreboard: _WG.");
+	cr_expect_null(strstr(buf, "\nSlot "), "no rows in ?auto");
+	cr_expect_eq(strstr(buf, "ServerVersion:"), buf, "the first line");
+	cr_expect_null(strstr(buf + 1, "ServerVersion:"), "once only");
+	cr_expect_null(strstr(strstr(buf, "\nUptime:") + 1, "\nUptime:"), "once only");
+}
+
+Test(status, nginx_counters)
+{
+	char *t;
+
+	sb->retired_stats.accepted = 40;
+	sb->slots[0].stats.accepted = 2;
+	sb->retired_stats.handled = 39;
+	sb->slots[1].stats.handled = 3;
+	t = render_text();
+	expect_line(t, "AcceptedConns: 42");
+	expect_line(t, "HandledConns: 42");
+	expect_line(t, "ActiveConns: 7");
+	expect_line(t, "Reading: 1");
+	expect_line(t, "Writing: 3");      /* active + queued + closing */
+	expect_line(t, "Waiting: 3");      /* keep-alive */
+}
+
+Test(status, recent_rates)
+{
+	int64_t now = now_ms();
+	char *t;
+
+	cr_expect_null(strstr(render_text(), "RecentReqPerSec"),
+		       "no sample yet, no recent rate");
+	scoreboard_sample(sb, now - 4000); /* 22 requests, 1570 bytes then */
+	sb->slots[0].requests += 8;
+	sb->slots[0].bytes += 4000;
+	t = render_text();
+	expect_line(t, "RecentSeconds: 4.000");
+	expect_line(t, "RecentReqPerSec: 2.000");
+	expect_line(t, "RecentBytesPerSec: 1000.000");
+	/* a newer sample: the older of the two is used */
+	scoreboard_sample(sb, now - 3000); /* too soon after: not taken */
+	expect_line(render_text(), "RecentSeconds: 4.000");
+	scoreboard_sample(sb, now + 1000);
+	expect_line(render_text(), "RecentSeconds: 4.000");
+}
+
+/* Run python3 with script on the page on stdin; its exit status. */
+static int python_run(const char *page, size_t n, const char *script)
+{
+	char cmd[4096];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "python3 -c '%s'", script);
+	p = popen(cmd, "w");
+	cr_assert_not_null(p);
+	fwrite(page, 1, n, p);
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The HTML page: well-formed (every element closed, python's parser as
+ * the judge), one table row per live worker with its state, the client's
+ * bytes escaped, the refresh. */
+Test(status, html_page)
+{
+	size_t n;
+
+	sb->slots[1].requests = 7;
+	snprintf(sb->slots[1].request, sizeof(sb->slots[1].request),
+		 "GET /<script>alert(1)</script>&x HTTP/1.1");
+	n = status_render_html(sb, NULL, 7, buf, cap);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_expect_null(strstr(buf, "<script>"), "client text is escaped");
+	cr_expect_not_null(strstr(buf, "&lt;script&gt;alert(1)&lt;/script&gt;&amp;x"));
+	cr_expect_not_null(strstr(buf, "<meta http-equiv=\"refresh\" content=\"7\">"));
+	cr_expect_eq(python_run(buf, n,
+		"import sys\n"
+		"from html.parser import HTMLParser\n"
+		"void = {\"meta\", \"br\", \"link\"}\n"
+		"class P(HTMLParser):\n"
+		"    def __init__(s):\n"
+		"        super().__init__(); s.stack = []; s.rows = []; s.cells = None\n"
+		"    def handle_starttag(s, t, a):\n"
+		"        if t in void: return\n"
+		"        s.stack.append(t)\n"
+		"        if t == \"tr\": s.cells = []\n"
+		"        if t == \"td\": s.cells.append(\"\")\n"
+		"    def handle_endtag(s, t):\n"
+		"        assert s.stack and s.stack[-1] == t, (t, s.stack)\n"
+		"        s.stack.pop()\n"
+		"        if t == \"tr\" and s.cells: s.rows.append(s.cells)\n"
+		"    def handle_data(s, d):\n"
+		"        if s.cells is not None and s.stack and s.stack[-1] in (\"td\", \"span\"): s.cells[-1] += d\n"
+		"p = P(); p.feed(sys.stdin.read()); p.close()\n"
+		"assert not p.stack, p.stack\n"
+		"r = p.rows\n"
+		"assert [x[0] for x in r] == [\"0\", \"1\", \"2\"], r\n"
+		"assert [x[3] for x in r] == [\"idle\", \"writing\", \"closing\"], r\n"
+		"assert r[1][11] == \"GET /<script>alert(1)</script>&x HTTP/1.1\", r[1]\n"
+		"assert r[0][10] == \"127.0.0.1\", r[0]\n"),
+		     0);
+}
+
+Test(status, html_too_small_is_zero)
+{
+	cr_expect_eq(status_render_html(sb, NULL, 0, buf, 512), 0);
+	cr_expect_eq(status_render_auto(sb, NULL, buf, 16), 0);
 }
 
 static bool has_header(const struct response *r, const char *line)
@@ -253,16 +424,24 @@ Test(status, answer_sets_headers)
 {
 	char hbuf[256];
 	struct response r;
+	struct status_query q = { .format = STATUS_JSON };
 
 	response_init(&r, hbuf, sizeof(hbuf));
-	status_answer(&r, sb, NULL, true, buf, cap);
+	status_answer(&r, sb, NULL, &q, buf, cap);
 	cr_expect_eq(r.status, 200);
 	cr_expect(has_header(&r, "Content-Type: application/json\r\n"));
 	cr_expect(has_header(&r, "Cache-Control: no-store\r\n"));
+	cr_expect(has_header(&r, "Vary: Accept\r\n"));
 	cr_expect_eq(r.body, buf);
 	cr_expect_gt(r.body_len, 0);
 
+	q.format = STATUS_HTML;
 	response_init(&r, hbuf, sizeof(hbuf));
-	status_answer(&r, sb, NULL, false, buf, 16);
+	status_answer(&r, sb, NULL, &q, buf, cap);
+	cr_expect(has_header(&r, "Content-Type: text/html; charset=utf-8\r\n"));
+
+	q.format = STATUS_TEXT;
+	response_init(&r, hbuf, sizeof(hbuf));
+	status_answer(&r, sb, NULL, &q, buf, 16);
 	cr_expect_eq(r.status, 500);
 }

@@ -9,11 +9,12 @@
 
 # shellcheck disable=SC2034 # used by the calling scripts
 PH_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
-libyaml-dev libhttp-parser-dev libcriterion-dev"
+libyaml-dev libhttp-parser-dev libcriterion-dev zlib1g-dev libbrotli-dev
+libcrypt-dev"
 
 # shellcheck disable=SC2034
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
-systemd"
+systemd apache2-utils"
 
 # Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):
 # clang with libFuzzer and the sanitizer runtimes.

@@ -639,12 +639,12 @@ Test(static_, cache_hit_serves_the_same_bytes)
 
 	cr_assert_eq(r->status, 200);
 	expect_body(r, "hello world\n");
-	e = filecache_get(docroot, "/hello.txt", 10, time(NULL));
+	e = filecache_get(docroot, "/hello.txt", 10, CODING_IDENTITY, time(NULL));
 	if (e == NULL) /* the second turned between the two calls */
 		cr_skip_test("clock turned");
 	cr_assert_not_null(e->data);
 	cr_expect_eq(memcmp(e->data, "hello world\n", 12), 0);
 	cr_expect(strstr(e->ctype, "text/plain") != NULL);
 	filecache_clear();
-	cr_assert_null(filecache_get(docroot, "/hello.txt", 10, time(NULL)));
+	cr_assert_null(filecache_get(docroot, "/hello.txt", 10, CODING_IDENTITY, time(NULL)));
 }

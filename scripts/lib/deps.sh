@@ -14,7 +14,7 @@ libcrypt-dev"
 
 # shellcheck disable=SC2034
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
-systemd apache2-utils"
+systemd apache2-utils whois"
 
 # Only for the fuzzing step (./configure --enable-fuzzing, make fuzz-smoke):
 # clang with libFuzzer and the sanitizer runtimes.

@@ -1177,7 +1177,7 @@ static void set_encodings(struct ctx *c, const struct key *k, const char *kp,
 		if (s == NULL)
 			continue;
 		cd = coding_of(s, strlen(s));
-		if (cd <= CODING_IDENTITY || strcmp(s, coding_name(cd)) != 0) {
+		if (cd <= CODING_IDENTITY || strcmp(s, coding_name((enum coding)cd)) != 0) {
 			err_want(c, sub, e, "br or gzip");
 			continue;
 		}

@@ -96,7 +96,7 @@ for cred in 'alice:Al1ce pass' 'bob:b0b:colon' 'carol:car0l'; do
 	check "${cred%%:*} with the password: 200 (got $CODE)" test "$CODE" = 200
 	check "${cred%%:*}: the page" cmp -s "$B" "$www/staff/index.html"
 done
-for cred in 'alice:al1ce pass' 'bob:b0b' 'carol:' 'dave:car0l' 'alice'; do
+for cred in 'alice:al1ce pass' 'bob:b0b' 'carol:' 'dave:car0l' 'dave:Al1ce pass' 'alice'; do
 	fetch -u "$cred" "$PH_URL/staff/"
 	check "'$cred': 401 (got $CODE)" test "$CODE" = 401
 done

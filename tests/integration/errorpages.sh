@@ -42,6 +42,8 @@ routes:
   - prefix: /r/
     static: {root: www}
     error_pages: {404: errors/route404.html}
+  - prefix: /gone
+    return: {status: 404, body: "the operator wrote this\n"}
 hosts:
   - names: [pages.test]
     root: host
@@ -106,6 +108,9 @@ check "5xx page: its type" test "$(header Content-Type)" = "text/plain; charset=
 fetch "$PH_URL/cgi/status404.sh"
 check "CGI's own 404: status (got $CODE)" test "$CODE" = 404
 check "CGI's own 404: its own body" grep -qx 'no such thing' "$B"
+fetch "$PH_URL/gone"
+check "a return route's own 404: status (got $CODE)" test "$CODE" = 404
+check "a return route's own 404: its own body" grep -qx 'the operator wrote this' "$B"
 fetch "$PH_URL/cgi/none.sh"
 check "no such script: the 404 page" cmp -s "$B" "$PH_DIR/errors/404.html"
 

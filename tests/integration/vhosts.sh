@@ -12,6 +12,10 @@ printf 'example site\n' >"$PH_DIR/sites/ex/index.html"
 printf 'static site\n' >"$PH_DIR/sites/static/index.html"
 printf 'other home\n' >"$PH_DIR/sites/other/home.html"
 printf 'other index\n' >"$PH_DIR/sites/other/index.html"
+mkdir -p "$PH_DIR/cgi-bin"
+cp "$top_srcdir/tests/cgi-bin/env.sh" "$PH_DIR/cgi-bin/"
+chmod 755 "$PH_DIR/cgi-bin/env.sh"
+hello=$top_builddir/modules/hello/hello.so
 
 ph_start 'listen: [127.0.0.1:@PORT@]
 workers: 1
@@ -26,6 +30,10 @@ hosts:
     routes:
       - prefix: /api/
         return: {status: 200, body: "example api\n"}
+      - prefix: /cgi-bin/
+        cgi: {dir: cgi-bin}
+      - prefix: /hello/
+        module: {path: '"$hello"', options: {greeting: Howdy}}
   - names: ["*.static.example.test"]
     root: sites/static
   - names: [other.test, "[::1]"]
@@ -62,6 +70,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: example.test' "$PH_URL/t
 check "example.test has no /top/ route: 404 (got $code)" test "$code" = 404
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: other.test' "$PH_URL/api/x")
 check "other.test has no /api/ route: 404 (got $code)" test "$code" = 404
+# CGI and modules in a host's routes: the host's document root, its module
+out=$(body example.test /cgi-bin/env.sh)
+check "CGI in a host: DOCUMENT_ROOT is the host's root" \
+	grep -qx "DOCUMENT_ROOT=$PH_DIR/sites/ex" <<<"$out"
+out=$(body example.test /hello/)
+check "a module in a host's routes answers (got '$out')" grep -q Howdy <<<"$out"
 # the built-in pages answer on every host
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: example.test' "$PH_URL/healthz")
 check "health on a host: 200 (got $code)" test "$code" = 200

@@ -154,3 +154,59 @@ Test(filecache, variant_bytes_are_bounded)
 	/* the source they were made from is never the one evicted */
 	cr_expect_eq(filecache_get(root, "/p", 2, CODING_IDENTITY, 100), e);
 }
+
+/* ---- variant_pick: once per version of the file ---- */
+
+#include "variant.h"
+
+Test(filecache, compressed_once_per_version)
+{
+	static const char *types[] = { "text/html" };
+	struct compress_rule rule = { .on = true, .enc = { CODING_GZIP },
+				      .nenc = 1, .types = types, .ntypes = 1 };
+	struct header h = { { "Accept-Encoding", 15 }, { "gzip", 4 } };
+	struct request req = { .headers = &h, .nheaders = 1 };
+	char dir[64], path[128], text[4096];
+	const struct fc_entry *e, *v;
+	const char *first = NULL;
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_variant.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f.html", dir);
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = "<p>once</p>\n"[i % 12];
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_eq(write(fd, text, sizeof(text)), (ssize_t)sizeof(text));
+	close(fd);
+
+	for (time_t now = 100; now < 104; now++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		cr_assert_eq(fstat(fd, &st), 0);
+		e = filecache_put(dir, "/f.html", 7, fd, &st, "f.html",
+				  "text/html", now);
+		cr_assert_not_null(e);
+		v = variant_pick(&req, &rule, dir, "/f.html", 7, e, now);
+		cr_assert_not_null(v);
+		cr_assert_eq(v->coding, CODING_GZIP);
+		if (now == 100)
+			first = v->data;
+		/* a later second: checked again, not compressed again */
+		cr_expect_eq(v->data, first, "second %ld", (long)now);
+	}
+	/* a new version of the file: a new variant */
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	cr_assert_eq(write(fd, "<p>more</p>\n", 12), 12);
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_eq(fstat(fd, &st), 0);
+	e = filecache_put(dir, "/f.html", 7, fd, &st, "f.html", "text/html", 104);
+	v = variant_pick(&req, &rule, dir, "/f.html", 7, e, 104);
+	cr_assert_not_null(v);
+	cr_expect_neq(v->data, first);
+	cr_expect_eq(v->src.size, (off_t)sizeof(text) + 12);
+	filecache_clear();
+	unlink(path);
+	rmdir(dir);
+}

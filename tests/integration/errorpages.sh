@@ -15,6 +15,8 @@ printf '<h1>custom 405</h1>\n' >"$PH_DIR/errors/405.html"
 printf '<h1>custom 400</h1>\n' >"$PH_DIR/errors/400.html"
 printf '<h1>custom 408</h1>\n' >"$PH_DIR/errors/408.html"
 printf '<h1>custom 414</h1>\n' >"$PH_DIR/errors/414.html"
+printf '<h1>custom 413</h1>\n' >"$PH_DIR/errors/413.html"
+printf '<h1>custom 431</h1>\n' >"$PH_DIR/errors/431.html"
 printf '<h1>route 404</h1>\n' >"$PH_DIR/errors/route404.html"
 printf '<h1>host 4xx</h1>\n' >"$PH_DIR/errors/host4xx.html"
 printf 'host site\n' >"$PH_DIR/host/index.html"
@@ -28,7 +30,7 @@ workers: 1
 root: www
 access_log: {path: "off"}
 timeouts: {header: 1s}
-limits: {uri_bytes: 1k}
+limits: {uri_bytes: 1k, body_bytes: 1k, header_bytes: 4k}
 error_pages:
   404: errors/404.html
   5xx: errors/50x.txt
@@ -36,6 +38,8 @@ error_pages:
   400: errors/400.html
   408: errors/408.html
   414: errors/414.html
+  413: errors/413.html
+  431: errors/431.html
 routes:
   - prefix: /cgi/
     cgi: {dir: cgi, timeout: 5s}
@@ -91,6 +95,13 @@ long=$(head -c 2000 /dev/zero | tr '\0' a)
 fetch "$PH_URL/$long"
 check "414 from the request limits (got $CODE)" test "$CODE" = 414
 check "414: the page" cmp -s "$B" "$PH_DIR/errors/414.html"
+fetch -X POST --data-binary "@$PH_DIR/errors/50x.txt" -H 'Content-Length: 5000' \
+	"$PH_URL/hello.txt"
+check "413 for a body over limits.body_bytes (got $CODE)" test "$CODE" = 413
+check "413: the page" cmp -s "$B" "$PH_DIR/errors/413.html"
+fetch -H "X-Big: $(head -c 5000 /dev/zero | tr '\0' b)" "$PH_URL/hello.txt"
+check "431 for a head over limits.header_bytes (got $CODE)" test "$CODE" = 431
+check "431: the page" cmp -s "$B" "$PH_DIR/errors/431.html"
 raw_request 'GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n' >"$PH_DIR/bad.out"
 check "400 for a bad path: the page" grep -q 'custom 400' "$PH_DIR/bad.out"
 check "400: status kept" grep -q '^HTTP/1.1 400 ' "$PH_DIR/bad.out"

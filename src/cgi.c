@@ -215,7 +215,7 @@ static int script_found(const struct exchange *x, const char *rel,
 	    snprintf(cs->script.name, PATH_MAX, "%.*s/%s", (int)plen, rt->prefix,
 		     rel) >= PATH_MAX ||
 	    fmt_path(cs->script.path_info, "", info, ilen) < 0 ||
-	    fmt_path(cs->script.translated, x->cfg->root, info, ilen) < 0)
+	    fmt_path(cs->script.translated, exchange_doc_root(x), info, ilen) < 0)
 		return 414;
 	memcpy(cs->script.dir, cs->script.file, sizeof cs->script.dir);
 	slash = strrchr(cs->script.dir, '/');
@@ -352,7 +352,7 @@ static int build_env(const struct exchange *x)
 		.server_name = host,
 		.server_port = sport,
 		.remote_addr = addr,
-		.document_root = x->cfg->root,
+		.document_root = exchange_doc_root(x),
 		.script_name = cs->script.name,
 		.script_filename = cs->script.file,
 		.path_info = cs->script.path_info,

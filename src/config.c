@@ -24,11 +24,22 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "access.h"
+#include "auth.h"
+#include "compress.h"
 #include "cpus.h"
+#include "encoding.h"
+#include "errorpage.h"
+#include "htpasswd.h"
+#include "mime.h"
+#include "vhost.h"
 
 #define MAX_WORKERS 4096
 #define KP_MAX 160
 #define CONFIG_MAX_BYTES (16u << 20)
+#define HTPASSWD_MAX_BYTES (4u << 20)
+#define REALM_MAX 200
+#define HEADER_VALUE_MAX 4096
 
 /* ---- arena: every allocation of a config, freed at once ---- */
 
@@ -81,6 +92,13 @@ struct perr {
 };
 
 struct route_b; /* per-route state kept for the checks after the walk */
+struct host_b;  /* per-host state, the same */
+
+/* A list of routes (the top level's, or a host's) being read. */
+struct routes_b {
+	struct route_b *rb;
+	size_t n;
+};
 
 struct ctx {
 	const char *name;
@@ -95,7 +113,9 @@ struct ctx {
 	bool max_workers_set;
 	struct pos max_workers_at, root_at, user_at;
 	bool user_is_root;
-	struct route_b *rb;
+	struct routes_b top_routes;
+	struct host_b *hb;
+	size_t nhb, cur_host;
 };
 
 static struct pos node_pos(const yaml_node_t *n)
@@ -348,6 +368,7 @@ struct key {
 	const char *const *names; /* enum names, by value */
 	const struct key *sub;    /* a nested section's keys */
 	size_t nsub;
+	bool list;                /* sub: the keys of each entry of a list */
 };
 
 #define AT(base, k, type) ((type *)(void *)((char *)(base) + (k)->off))
@@ -1164,11 +1185,532 @@ static void set_agent(struct ctx *c, const struct key *k, const char *kp,
 		cfg->agent_check_enabled = true;
 }
 
+/* ---- compress ---- */
+
+static void set_encodings(struct ctx *c, const struct key *k, const char *kp,
+			  yaml_node_t *v, void *base)
+{
+	struct compress_rule *r = base;
+	size_t n, i;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of encodings");
+	char sub[KP_MAX];
+
+	(void)k;
+	if (it == NULL && n == 0)
+		return;
+	if (n == 0) {
+		err_want(c, kp, v, "at least one encoding (br, gzip)");
+		return;
+	}
+	r->nenc = 0;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s;
+		int cd;
+		size_t j;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, "br or gzip");
+		if (s == NULL)
+			continue;
+		cd = coding_of(s, strlen(s));
+		if (cd <= CODING_IDENTITY || strcmp(s, coding_name((enum coding)cd)) != 0) {
+			err_want(c, sub, e, "br or gzip");
+			continue;
+		}
+		for (j = 0; j < r->nenc && r->enc[j] != (enum coding)cd; j++)
+			;
+		if (j < r->nenc) {
+			err_node(c, e, "%s: \"%s\" is listed twice", sub, s);
+			continue;
+		}
+		r->enc[r->nenc++] = (enum coding)cd;
+	}
+}
+
+/* "type/subtype" (lower case letters, digits and !#$&^_.+-), or "type/" and
+ * a star, when wildcard. */
+static bool media_type_ok(const char *s, bool wildcard)
+{
+	const char *slash = strchr(s, '/');
+	size_t i;
+
+	if (slash == NULL || slash == s || slash[1] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (s + i == slash)
+			continue;
+		if (wildcard && ch == '*' && s + i == slash + 1 && s[i + 1] == '\0')
+			continue;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch != 0 && strchr("!#$&^_.+-", ch) != NULL)))
+			return false;
+	}
+	return true;
+}
+
+static void set_media_types(struct ctx *c, const struct key *k,
+			    const char *kp, yaml_node_t *v, void *base)
+{
+	const char *want = "a media type like \"text/css\" or \"text/*\", "
+			   "in lower case";
+	struct compress_rule *r = base;
+	size_t n, i, ok = 0;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of media types");
+	const char **arr = c_array(c, n, sizeof(*arr));
+	char sub[KP_MAX];
+
+	(void)k;
+	if (arr == NULL || (it == NULL && n == 0))
+		return;
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, want);
+		if (s != NULL && !media_type_ok(s, true))
+			err_want(c, sub, e, want);
+		else if (s != NULL)
+			arr[ok++] = c_strdup(c, s);
+	}
+	r->types = arr;
+	r->ntypes = ok;
+}
+
+static const struct key compress_keys[] = {
+	{ .name = "encodings", .set = set_encodings },
+	{ .name = "types", .set = set_media_types },
+	{ .name = "min_size", .set = set_size,
+	  .off = offsetof(struct compress_rule, min_size) },
+};
+
+/* compress: on (the defaults), off, or a mapping of compress_keys. */
+static void get_compress(struct ctx *c, const char *kp, yaml_node_t *v,
+			 struct compress_rule *r)
+{
+	int sw = switch_of(c, kp, v);
+
+	r->on = sw != 0;
+	r->enc[0] = CODING_BR;
+	r->enc[1] = CODING_GZIP;
+	r->nenc = 2;
+	r->types = (const char **)(uintptr_t)compress_default_types;
+	r->ntypes = compress_default_ntypes;
+	r->min_size = 1024;
+	if (sw < 0)
+		walk_map(c, kp, v, compress_keys, PH_ARRAY_LEN(compress_keys), r);
+}
+
+/* The top level's rule, in the config itself. */
+static void set_compress(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	(void)k;
+	get_compress(c, kp, v, &((struct config *)base)->compress);
+}
+
+/* A host's or a route's rule: a pointer to its own. */
+static void set_compress_ptr(struct ctx *c, const struct key *k,
+			     const char *kp, yaml_node_t *v, void *base)
+{
+	struct compress_rule *r = c_alloc(c, sizeof(*r));
+
+	if (r == NULL)
+		return;
+	get_compress(c, kp, v, r);
+	*AT(base, k, const struct compress_rule *) = r;
+}
+
+/* ---- error_pages ---- */
+
+static void set_error_pages(struct ctx *c, const struct key *k,
+			    const char *kp, yaml_node_t *v, void *base)
+{
+	struct error_pages *out = AT(base, k, struct error_pages);
+	yaml_node_pair_t *p, *start;
+	struct error_page *arr;
+	size_t n, ok = 0;
+	char sub[KP_MAX];
+
+	if (v->type != YAML_MAPPING_NODE) {
+		err_want(c, kp, v, "a mapping of statuses to files");
+		return;
+	}
+	start = v->data.mapping.pairs.start;
+	n = (size_t)(v->data.mapping.pairs.top - start);
+	arr = c_array(c, n, sizeof(*arr));
+	if (arr == NULL)
+		return;
+	for (p = start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+		const char *name = scalar(c, kp, kn, "a status"), *file;
+		int code;
+		size_t j;
+
+		if (name == NULL)
+			continue;
+		code = errorpage_key(name);
+		if (code < 0) {
+			err_want(c, kp, kn, "a status from 400 to 599, 4xx or 5xx");
+			continue;
+		}
+		for (j = 0; j < ok && arr[j].code != code; j++)
+			;
+		if (j < ok) {
+			char buf[80];
+			err_node(c, kn, "%s: duplicate key %s", kp,
+				 desc(kn, buf, sizeof(buf)));
+			continue;
+		}
+		kp_join(sub, kp, name);
+		file = get_path(c, sub, vn);
+		if (file == NULL ||
+		    check_type(c, node_pos(vn), sub, file, S_IFREG) != 0)
+			continue;
+		arr[ok].code = code;
+		arr[ok++].file = file;
+	}
+	out->v = arr;
+	out->n = ok;
+	if (ok > 0)
+		c->cfg->any_error_pages = true;
+}
+
+/* ---- types and default_type ---- */
+
+/* A media type as a Content-Type value: "type/subtype", maybe parameters. */
+static const char *get_ctype(struct ctx *c, const char *kp, yaml_node_t *v)
+{
+	const char *want = "a media type like \"application/wasm\"";
+	const char *s = scalar(c, kp, v, want);
+	char base[128], val[256];
+	size_t blen;
+
+	if (s == NULL)
+		return NULL;
+	blen = strcspn(s, ";");
+	while (blen > 0 && s[blen - 1] == ' ')
+		blen--;
+	if (blen == 0 || blen >= sizeof(base)) {
+		err_want(c, kp, v, want);
+		return NULL;
+	}
+	memcpy(base, s, blen);
+	base[blen] = '\0';
+	for (size_t i = 0; i < blen; i++)
+		if (base[i] >= 'A' && base[i] <= 'Z')
+			base[i] = (char)(base[i] | 0x20);
+	if (!media_type_ok(base, false)) {
+		err_want(c, kp, v, want);
+		return NULL;
+	}
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			err_node(c, v, "%s: control bytes are not allowed in "
+				 "a header value", kp);
+			return NULL;
+		}
+	}
+	if (mime_value(s, val, sizeof(val)) == 0) {
+		err_node(c, v, "%s: longer than %zu bytes", kp, sizeof(val) - 16);
+		return NULL;
+	}
+	return c_strdup(c, val);
+}
+
+static void set_types(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	struct config *cfg = base;
+	yaml_node_pair_t *p, *start;
+	struct mime_extra *arr;
+	size_t n, ok = 0;
+	char sub[KP_MAX];
+
+	(void)k;
+	if (v->type != YAML_MAPPING_NODE) {
+		err_want(c, kp, v, "a mapping of extensions to media types");
+		return;
+	}
+	start = v->data.mapping.pairs.start;
+	n = (size_t)(v->data.mapping.pairs.top - start);
+	arr = c_array(c, n, sizeof(*arr));
+	if (arr == NULL)
+		return;
+	for (p = start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+		const char *ext = scalar(c, kp, kn, "an extension"), *type;
+		size_t j, len;
+		bool bad = false;
+
+		if (ext == NULL)
+			continue;
+		len = strlen(ext);
+		for (j = 0; j < len; j++) {
+			unsigned char ch = (unsigned char)ext[j];
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+			      ch == '+' || ch == '~'))
+				bad = true;
+		}
+		if (len == 0 || len > 31 || bad) {
+			err_want(c, kp, kn, "an extension without the dot, like "
+				 "\"wasm\" (letters, digits, '-', '_', '+', '~')");
+			continue;
+		}
+		for (j = 0; j < ok && strcasecmp(arr[j].ext, ext) != 0; j++)
+			;
+		if (j < ok) {
+			char buf[80];
+			err_node(c, kn, "%s: duplicate key %s", kp,
+				 desc(kn, buf, sizeof(buf)));
+			continue;
+		}
+		kp_join(sub, kp, ext);
+		type = get_ctype(c, sub, vn);
+		if (type == NULL)
+			continue;
+		arr[ok].ext = c_strdup(c, ext);
+		arr[ok++].type = type;
+	}
+	cfg->types = arr;
+	cfg->ntypes = ok;
+}
+
+static void set_default_type(struct ctx *c, const struct key *k,
+			     const char *kp, yaml_node_t *v, void *base)
+{
+	const char *t = get_ctype(c, kp, v);
+
+	(void)k;
+	if (t != NULL)
+		((struct config *)base)->default_type = t;
+}
+
+/* ---- access (a route's) ---- */
+
+struct access_b {
+	struct access a;
+	struct pos *at; /* of each rule */
+	bool any;       /* allow, deny or auth given */
+};
+
+/* allow / deny: the blocks are appended to the rules in file order. */
+static void set_rules(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	const char *want = "an address block like \"10.0.0.0/8\"";
+	struct access_b *b = base;
+	bool allow = k->min == 1;
+	size_t n, i, have = b->a.nrules;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of address blocks");
+	struct access_rule *arr = c_array(c, have + n, sizeof(*arr));
+	struct pos *at = c_array(c, have + n, sizeof(*at));
+	char sub[KP_MAX];
+
+	b->any = true;
+	if (allow)
+		b->a.default_allow = false;
+	if (arr == NULL || at == NULL || (it == NULL && n == 0))
+		return;
+	if (have > 0) {
+		memcpy(arr, b->a.rules, have * sizeof(*arr));
+		memcpy(at, b->at, have * sizeof(*at));
+	}
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s;
+		long j;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, want);
+		if (s == NULL)
+			continue;
+		if (cidr_parse(s, &arr[have].net) != 0) {
+			err_want(c, sub, e, want);
+			continue;
+		}
+		arr[have].allow = allow;
+		at[have] = node_pos(e);
+		j = access_shadowed(arr, have);
+		if (j >= 0) {
+			err_node(c, e, "%s: \"%s\" lies within a block %s at "
+				 "line %d, which decides first; this entry "
+				 "would never be used", sub, s,
+				 arr[j].allow ? "allowed" : "denied",
+				 at[j].line);
+			continue;
+		}
+		have++;
+	}
+	b->a.rules = arr;
+	b->at = at;
+	b->a.nrules = have;
+}
+
+static void set_realm(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	struct access_b *b = base;
+	const char *s = scalar(c, kp, v, "a realm name");
+	char *ch;
+
+	(void)k;
+	if (s == NULL)
+		return;
+	if (s[0] == '\0' || strlen(s) > REALM_MAX) {
+		err_want(c, kp, v, "a realm name of 1 to 200 bytes");
+		return;
+	}
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		unsigned char u = (unsigned char)s[i];
+		if (u < 0x20 || u == 0x7f || u == '"' || u == '\\') {
+			err_node(c, v, "%s: a realm may not hold '\"', '\\\\' or "
+				 "control bytes", kp);
+			return;
+		}
+	}
+	b->a.realm = c_strdup(c, s);
+	ch = fmt("Basic realm=\"%s\", charset=\"UTF-8\"", s);
+	if (ch == NULL) {
+		c->oom = true;
+		return;
+	}
+	b->a.challenge = c_strdup(c, ch);
+	free(ch);
+}
+
+struct htpasswd_ctx {
+	struct ctx *c;
+	const yaml_node_t *v;
+	const char *kp, *file;
+};
+
+static void htpasswd_err(void *arg, size_t line, const char *msg,
+			 const char *user)
+{
+	struct htpasswd_ctx *h = arg;
+
+	if (user != NULL)
+		err_node(h->c, h->v, "%s: %s:%zu: user \"%s\": %s", h->kp,
+			 h->file, line, user, msg);
+	else
+		err_node(h->c, h->v, "%s: %s:%zu: %s", h->kp, h->file, line, msg);
+}
+
+/* The password file, read now (at start and at each reload). */
+static void set_htpasswd(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	struct access_b *b = base;
+	const char *path = get_path(c, kp, v);
+	struct htpasswd_ctx hc = { c, v, kp, path };
+	struct auth_user *users;
+	struct stat st;
+	char *text;
+	size_t got = 0, max;
+	int fd;
+
+	(void)k;
+	if (path == NULL || check_type(c, node_pos(v), kp, path, S_IFREG) != 0)
+		return;
+	b->a.htpasswd = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		err_node(c, v, "%s: %s: %s", kp, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if ((uint64_t)st.st_size > HTPASSWD_MAX_BYTES) {
+		err_node(c, v, "%s: %s: larger than 4 MiB", kp, path);
+		close(fd);
+		return;
+	}
+	text = c_alloc(c, (size_t)st.st_size + 1);
+	while (text != NULL && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err_node(c, v, "%s: %s: %s", kp, path,
+				 r < 0 ? strerror(errno) : "shorter than its size");
+			close(fd);
+			return;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	if (text == NULL)
+		return;
+	text[got] = '\0';
+	max = htpasswd_max_users(text, got);
+	users = c_array(c, max, sizeof(*users));
+	if (users == NULL)
+		return;
+	b->a.users = users;
+	b->a.nusers = htpasswd_parse(text, got, users, max, htpasswd_err, &hc);
+	if (b->a.nusers == 0)
+		err_node(c, v, "%s: %s: no users", kp, path);
+}
+
+static const struct key auth_keys[] = {
+	{ .name = "realm", .set = set_realm },
+	{ .name = "htpasswd", .set = set_htpasswd },
+};
+
+static void set_auth(struct ctx *c, const struct key *k, const char *kp,
+		     yaml_node_t *v, void *base)
+{
+	struct access_b *b = base;
+	size_t before = c->nerrs;
+
+	(void)k;
+	b->any = true;
+	walk_map(c, kp, v, auth_keys, PH_ARRAY_LEN(auth_keys), base);
+	if (c->nerrs != before)
+		return;
+	if (b->a.realm == NULL)
+		err_node(c, v, "%s.realm: required", kp);
+	if (b->a.htpasswd == NULL)
+		err_node(c, v, "%s.htpasswd: required", kp);
+}
+
+static const struct key access_rule_keys[] = {
+	{ .name = "allow", .set = set_rules, .min = 1 },
+	{ .name = "deny", .set = set_rules, .min = 0 },
+	{ .name = "auth", .set = set_auth, .sub = auth_keys,
+	  .nsub = PH_ARRAY_LEN(auth_keys) },
+};
+
+static void set_access(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	struct access_b *b = c_alloc(c, sizeof(*b));
+	size_t before = c->nerrs;
+
+	if (b == NULL)
+		return;
+	b->a.default_allow = true;
+	walk_map(c, kp, v, access_rule_keys, PH_ARRAY_LEN(access_rule_keys), b);
+	if (c->nerrs == before && !b->any) {
+		err_node(c, v, "%s: expected allow, deny or auth", kp);
+		return;
+	}
+	if (b->a.realm != NULL && (b->a.users == NULL || b->a.nusers == 0))
+		b->a.realm = NULL; /* reported: not usable */
+	*AT(base, k, const struct access *) = &b->a;
+}
+
 /* ---- routes ---- */
 
 struct route_b {
 	struct route r;
 	const yaml_node_t *node, *prefix_node;
+	const yaml_node_t *fallback_node, *cache_node, *expires_node;
 	int nkinds;
 	bool index_set;
 	const char *first_kind;
@@ -1261,11 +1803,76 @@ static void set_body(struct ctx *c, const struct key *k, const char *kp,
 
 #define RB(field) offsetof(struct route_b, r.field)
 
+/* static.fallback: a request path, checked against the prefix later. */
+static void set_fallback(struct ctx *c, const struct key *k, const char *kp,
+			 yaml_node_t *v, void *base)
+{
+	struct route_b *b = base;
+	const char *want = "a path starting with '/', without \".\" segments";
+	const char *s = scalar(c, kp, v, want);
+
+	(void)k;
+	if (s == NULL)
+		return;
+	if (s[0] != '/' || strpbrk(s, " ?#%\\") != NULL || strstr(s, "/.") ||
+	    strstr(s, "//") || s[strlen(s) - 1] == '/') {
+		err_want(c, kp, v, s[0] == '/' && s[strlen(s) - 1] == '/'
+				       ? "the path of a file, not a directory"
+				       : want);
+		return;
+	}
+	b->fallback_node = v;
+	b->r.static_.fallback = c_strdup(c, s);
+}
+
+/* A header value: one line of visible characters (HTAB allowed). */
+static void set_header_value(struct ctx *c, const struct key *k,
+			     const char *kp, yaml_node_t *v, void *base)
+{
+	const char *s = scalar(c, kp, v, "a header value");
+
+	if (s == NULL)
+		return;
+	if (s[0] == '\0' || strlen(s) > HEADER_VALUE_MAX) {
+		err_want(c, kp, v, "a header value of 1 to 4096 bytes");
+		return;
+	}
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			err_node(c, v, "%s: control bytes are not allowed in "
+				 "a header value", kp);
+			return;
+		}
+	}
+	((struct route_b *)base)->cache_node = v;
+	*AT(base, k, const char *) = c_strdup(c, s);
+}
+
+static void set_expires(struct ctx *c, const struct key *k, const char *kp,
+			yaml_node_t *v, void *base)
+{
+	struct route_b *b = base;
+	int64_t ms = -1;
+	const struct key d = { .name = k->name, .set = set_duration };
+
+	set_duration(c, &d, kp, v, &ms);
+	if (ms < 0)
+		return;
+	b->expires_node = v;
+	b->r.static_.expires = true;
+	b->r.static_.expires_s = ms / 1000;
+}
+
 static const struct key static_keys[] = {
 	{ .name = "root", .set = set_dir, .off = RB(static_.root) },
 	{ .name = "index", .set = set_route_index, .off = RB(static_.index),
 	  .off2 = RB(static_.nindex) },
 	{ .name = "autoindex", .set = set_bool, .off = RB(static_.autoindex) },
+	{ .name = "fallback", .set = set_fallback },
+	{ .name = "cache_control", .set = set_header_value,
+	  .off = RB(static_.cache_control) },
+	{ .name = "expires", .set = set_expires },
 };
 
 static const struct key cgi_keys[] = {
@@ -1341,26 +1948,29 @@ static const struct key route_keys[] = {
 	{ .name = "return", .set = set_kind, .off = 4 },
 	{ .name = "headers", .set = set_pairs, .off = RB(headers),
 	  .off2 = RB(nheaders), .min = 1 },
+	{ .name = "compress", .set = set_compress_ptr, .off = RB(compress) },
+	{ .name = "access", .set = set_access, .off = RB(access),
+	  .sub = access_rule_keys, .nsub = PH_ARRAY_LEN(access_rule_keys) },
+	{ .name = "error_pages", .set = set_error_pages, .off = RB(error_pages) },
 };
 
-static void set_routes(struct ctx *c, const struct key *k, const char *kp,
-		       yaml_node_t *v, void *base)
+/* A list of routes into list (the top level's or a host's). */
+static void parse_routes(struct ctx *c, const char *kp, yaml_node_t *v,
+			 struct routes_b *list)
 {
-	struct config *cfg = base;
 	size_t n, i;
 	char sub[KP_MAX];
 
-	(void)k;
 	if (v->type != YAML_SEQUENCE_NODE) {
 		err_want(c, kp, v, "a list of routes");
 		return;
 	}
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	c->rb = c_array(c, n, sizeof(*c->rb));
-	if (c->rb == NULL)
+	list->rb = c_array(c, n, sizeof(*list->rb));
+	if (list->rb == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		struct route_b *b = &c->rb[i];
+		struct route_b *b = &list->rb[i];
 		struct pos at;
 
 		b->node = node(c, v->data.sequence.items.start[i]);
@@ -1376,7 +1986,137 @@ static void set_routes(struct ctx *c, const struct key *k, const char *kp,
 		walk_map(c, sub, (yaml_node_t *)b->node, route_keys,
 			 PH_ARRAY_LEN(route_keys), b);
 	}
-	cfg->nroutes = n;
+	list->n = n;
+}
+
+static void set_routes(struct ctx *c, const struct key *k, const char *kp,
+		       yaml_node_t *v, void *base)
+{
+	(void)k;
+	(void)base;
+	parse_routes(c, kp, v, &c->top_routes);
+}
+
+/* ---- hosts ---- */
+
+struct host_b {
+	struct vhost h;
+	const yaml_node_t *node;
+	yaml_node_t **name_nodes;
+	struct routes_b routes;
+	bool index_set;
+};
+
+#define HB(field) offsetof(struct host_b, h.field)
+
+static void set_host_names(struct ctx *c, const struct key *k, const char *kp,
+			   yaml_node_t *v, void *base)
+{
+	const char *want = "a host name like \"example.com\" or \"*.example.com\"";
+	struct host_b *b = base;
+	size_t n, i, ok = 0;
+	yaml_node_item_t *it = items(c, kp, v, &n, "a list of host names");
+	const char **arr = c_array(c, n, sizeof(*arr));
+	yaml_node_t **nodes = c_array(c, n, sizeof(*nodes));
+	char sub[KP_MAX], name[256];
+
+	(void)k;
+	if (arr == NULL || nodes == NULL || (it == NULL && n == 0))
+		return;
+	if (n == 0)
+		err_node(c, v, "%s: expected at least one name", kp);
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = item(c, v, it, i);
+		const char *s, *why;
+		bool dup = false;
+
+		kp_index(sub, kp, i);
+		s = scalar(c, sub, e, want);
+		if (s == NULL)
+			continue;
+		why = vhost_name_check(s, name, sizeof(name));
+		if (why != NULL) {
+			err_node(c, e, "%s: \"%s\": %s", sub, s, why);
+			continue;
+		}
+		for (size_t h = 0; h <= c->cur_host && !dup; h++) {
+			const struct host_b *o = &c->hb[h];
+			size_t m = h == c->cur_host ? ok : o->h.nnames;
+
+			for (size_t j = 0; j < m && !dup; j++) {
+				if (strcmp(o == b ? arr[j] : o->h.names[j], name))
+					continue;
+				err_node(c, e, "%s: \"%s\" is already named at "
+					 "line %d", sub, s,
+					 node_pos(o == b ? nodes[j]
+							 : o->name_nodes[j]).line);
+				dup = true;
+			}
+		}
+		if (dup)
+			continue;
+		nodes[ok] = e;
+		arr[ok++] = c_strdup(c, name);
+	}
+	b->h.names = arr;
+	b->h.nnames = ok;
+	b->name_nodes = nodes;
+}
+
+static void set_host_index(struct ctx *c, const struct key *k, const char *kp,
+			   yaml_node_t *v, void *base)
+{
+	((struct host_b *)base)->index_set = true;
+	set_names(c, k, kp, v, base);
+}
+
+static void set_host_routes(struct ctx *c, const struct key *k,
+			    const char *kp, yaml_node_t *v, void *base)
+{
+	(void)k;
+	parse_routes(c, kp, v, &((struct host_b *)base)->routes);
+}
+
+static const struct key host_keys[] = {
+	{ .name = "names", .set = set_host_names },
+	{ .name = "root", .set = set_dir, .off = HB(root) },
+	{ .name = "index", .set = set_host_index, .off = HB(index),
+	  .off2 = HB(nindex) },
+	{ .name = "routes", .set = set_host_routes },
+	{ .name = "error_pages", .set = set_error_pages, .off = HB(error_pages) },
+	{ .name = "compress", .set = set_compress_ptr, .off = HB(compress) },
+};
+
+static void set_hosts(struct ctx *c, const struct key *k, const char *kp,
+		      yaml_node_t *v, void *base)
+{
+	size_t n, i;
+	char sub[KP_MAX];
+
+	(void)k;
+	(void)base;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		err_want(c, kp, v, "a list of hosts");
+		return;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	c->hb = c_array(c, n, sizeof(*c->hb));
+	if (c->hb == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		struct host_b *b = &c->hb[i];
+		struct pos at;
+
+		b->node = node(c, v->data.sequence.items.start[i]);
+		at = node_pos(b->node);
+		b->h.line = at.line;
+		b->h.col = at.col;
+		c->cur_host = i;
+		kp_index(sub, kp, i);
+		walk_map(c, sub, (yaml_node_t *)b->node, host_keys,
+			 PH_ARRAY_LEN(host_keys), b);
+		c->nhb = i + 1;
+	}
 }
 
 /* ---- the top-level table ---- */
@@ -1456,6 +2196,13 @@ static const struct key top_keys[] = {
 	{ .name = "proxy_protocol_from", .set = set_cidrs,
 	  .off = CF(proxy_protocol_from), .off2 = CF(nproxy_protocol_from) },
 	{ .name = "routes", .set = set_routes },
+	{ .name = "hosts", .set = set_hosts, .sub = host_keys,
+	  .nsub = PH_ARRAY_LEN(host_keys), .list = true },
+	{ .name = "compress", .set = set_compress, .sub = compress_keys,
+	  .nsub = PH_ARRAY_LEN(compress_keys) },
+	{ .name = "error_pages", .set = set_error_pages, .off = CF(error_pages) },
+	{ .name = "types", .set = set_types },
+	{ .name = "default_type", .set = set_default_type },
 };
 
 /* ---- defaults and whole-file checks ---- */
@@ -1581,12 +2328,79 @@ static void check_shadow(struct ctx *c, const struct route_b *b,
 	}
 }
 
-static void check_route(struct ctx *c, size_t i)
+/*
+ * static.fallback: under the route's prefix, and a regular file under its
+ * root; kept as the path the static handler looks up (after the prefix).
+ */
+static void check_fallback(struct ctx *c, struct route_b *b, const char *kp)
 {
-	struct route_b *b = &c->rb[i];
+	struct route *r = &b->r;
+	const char *fb = r->static_.fallback, *rel;
+	size_t skip = r->prefix_len;
+	char sub[KP_MAX], *file;
+
+	if (fb == NULL)
+		return;
+	kp_join(sub, kp, "static.fallback");
+	if (r->kind != ROUTE_STATIC || r->static_.root == NULL)
+		return;
+	if (strncmp(fb, r->prefix, r->prefix_len) != 0) {
+		err_node(c, b->fallback_node, "%s: \"%s\" is not under the "
+			 "route's prefix \"%s\"", sub, fb, r->prefix);
+		r->static_.fallback = NULL;
+		return;
+	}
+	if (skip > 0 && r->prefix[skip - 1] == '/')
+		skip--;
+	rel = fb + skip;
+	if (rel[0] != '/') {
+		err_node(c, b->fallback_node, "%s: \"%s\" names no file under "
+			 "the route's prefix \"%s\"", sub, fb, r->prefix);
+		return;
+	}
+	r->static_.fallback = rel;
+	file = fmt("%s%s", r->static_.root, rel);
+	if (file == NULL) {
+		c->oom = true;
+		return;
+	}
+	check_type(c, node_pos(b->fallback_node), sub, file, S_IFREG);
+	free(file);
+}
+
+/* cache_control or expires, and not both with headers: Cache-Control. */
+static void check_cache(struct ctx *c, struct route_b *b, const char *kp)
+{
+	const struct route *r = &b->r;
+	const yaml_node_t *n = b->cache_node ? b->cache_node : b->expires_node;
+
+	if (n == NULL)
+		return;
+	if (b->cache_node != NULL && b->expires_node != NULL) {
+		err_node(c, b->expires_node, "%s.static.expires: give "
+			 "cache_control or expires, not both", kp);
+		return;
+	}
+	for (size_t i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, "Cache-Control") != 0 &&
+		    (b->expires_node == NULL ||
+		     strcasecmp(r->headers[i].name, "Expires") != 0))
+			continue;
+		err_node(c, n, "%s.static.%s: the route's headers set %s too",
+			 kp, b->cache_node ? "cache_control" : "expires",
+			 r->headers[i].name);
+		return;
+	}
+}
+
+static void check_route(struct ctx *c, struct routes_b *list, size_t i,
+			const char *base_kp, const char *root,
+			const char **index, size_t nindex)
+{
+	struct route_b *b = &list->rb[i];
 	char kp[KP_MAX];
 
-	kp_index(kp, "routes", i);
+	kp_index(kp, base_kp, i);
 	if (b->node->type != YAML_MAPPING_NODE)
 		return;
 	if (b->nkinds == 0)
@@ -1598,41 +2412,91 @@ static void check_route(struct ctx *c, size_t i)
 		return;
 	}
 	for (size_t j = 0; j < i; j++) {
-		if (c->rb[j].r.prefix != NULL &&
-		    strcmp(c->rb[j].r.prefix, b->r.prefix) == 0) {
+		if (list->rb[j].r.prefix != NULL &&
+		    strcmp(list->rb[j].r.prefix, b->r.prefix) == 0) {
 			err_node(c, b->prefix_node,
 				 "%s.prefix: \"%s\" is already used at line %d",
-				 kp, b->r.prefix, c->rb[j].r.line);
+				 kp, b->r.prefix, list->rb[j].r.line);
 			break;
 		}
 	}
 	check_shadow(c, b, kp);
 	if (b->r.kind == ROUTE_STATIC && b->r.static_.root == NULL)
-		b->r.static_.root = c->cfg->root;
+		b->r.static_.root = root;
 	if (b->r.kind == ROUTE_STATIC && !b->index_set) {
-		b->r.static_.index = c->cfg->index;
-		b->r.static_.nindex = c->cfg->nindex;
+		b->r.static_.index = index;
+		b->r.static_.nindex = nindex;
 	}
+	if (b->r.kind != ROUTE_STATIC &&
+	    (b->fallback_node || b->cache_node || b->expires_node))
+		return; /* (static keys only come with a static handler) */
+	check_fallback(c, b, kp);
+	check_cache(c, b, kp);
+	if (b->r.error_pages.n > 0)
+		c->cfg->any_error_pages = true;
 }
 
 /* Longest prefix first; equal lengths keep file order (insertion sort). */
-static void sort_routes(struct ctx *c)
+static void sort_routes(struct ctx *c, const struct routes_b *list,
+			const struct route **out, size_t *nout)
 {
-	struct config *cfg = c->cfg;
-	struct route *r = c_array(c, cfg->nroutes, sizeof(*r));
+	struct route *r = c_array(c, list->n, sizeof(*r));
 
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < cfg->nroutes; i++) {
+	for (size_t i = 0; i < list->n; i++) {
 		size_t j = i;
 
-		while (j > 0 && r[j - 1].prefix_len < c->rb[i].r.prefix_len) {
+		while (j > 0 && r[j - 1].prefix_len < list->rb[i].r.prefix_len) {
 			r[j] = r[j - 1];
 			j--;
 		}
-		r[j] = c->rb[i].r;
+		r[j] = list->rb[i].r;
 	}
-	cfg->routes = r;
+	*out = r;
+	*nout = list->n;
+}
+
+static void check_routes(struct ctx *c, struct routes_b *list,
+			 const char *kp, const char *root, const char **index,
+			 size_t nindex, const struct route **out, size_t *nout)
+{
+	for (size_t i = 0; i < list->n; i++)
+		check_route(c, list, i, kp, root, index, nindex);
+	sort_routes(c, list, out, nout);
+}
+
+static void check_hosts(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	struct vhost *h = c_array(c, c->nhb, sizeof(*h));
+	char kp[KP_MAX], sub[KP_MAX];
+
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < c->nhb; i++) {
+		struct host_b *b = &c->hb[i];
+
+		kp_index(kp, "hosts", i);
+		if (b->node->type != YAML_MAPPING_NODE)
+			continue;
+		if (b->name_nodes == NULL)
+			err_node(c, b->node, "%s.names: required", kp);
+		if (b->h.root == NULL)
+			b->h.root = cfg->root;
+		if (!b->index_set) {
+			b->h.index = cfg->index;
+			b->h.nindex = cfg->nindex;
+		}
+		if (b->h.error_pages.n > 0)
+			cfg->any_error_pages = true;
+		kp_join(sub, kp, "routes");
+		check_routes(c, &b->routes, sub, b->h.root, b->h.index,
+			     b->h.nindex, &b->h.routes, &b->h.nroutes);
+		h[i] = b->h;
+	}
+	cfg->hosts = h;
+	cfg->nhosts = c->nhb;
 }
 
 static void finish(struct ctx *c, const yaml_node_t *top)
@@ -1649,9 +2513,9 @@ static void finish(struct ctx *c, const yaml_node_t *top)
 	check_addresses(c);
 	check_workers(c);
 	check_root(c, at);
-	for (size_t i = 0; i < c->cfg->nroutes; i++)
-		check_route(c, i);
-	sort_routes(c);
+	check_routes(c, &c->top_routes, "routes", c->cfg->root, c->cfg->index,
+		     c->cfg->nindex, &c->cfg->routes, &c->cfg->nroutes);
+	check_hosts(c);
 }
 
 /* ---- loading ---- */
@@ -2144,7 +3008,11 @@ void config_errors_free(struct config_errors *errs)
 static const struct key *key_sub(const struct key *k, size_t *nsub,
 				 const char **join)
 {
-	*join = ".";
+	*join = k->list ? "[]." : ".";
+	if (k->sub != NULL) {
+		*nsub = k->nsub;
+		return k->sub;
+	}
 	if (k->set == set_section) {
 		*nsub = k->nsub;
 		return k->sub;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "listen.h"
+#include "mime.h"
 #include "util.h"
 
 enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
@@ -50,6 +51,64 @@ enum route_kind {
 	ROUTE_RETURN,
 };
 
+/* Content codings the server can produce, in no particular order. */
+enum coding {
+	CODING_IDENTITY = 0,
+	CODING_GZIP,
+	CODING_BR,
+	CODING_COUNT
+};
+
+/*
+ * compress: which responses of static files are sent compressed.  One set
+ * at the top level, and optionally one per host and per route, which then
+ * replaces (not extends) the one above it.
+ */
+struct compress_rule {
+	bool on;
+	enum coding enc[CODING_COUNT - 1]; /* the server's preference order */
+	size_t nenc;
+	const char **types; /* media types, lower case; "text/" and a star: a family */
+	size_t ntypes;
+	uint64_t min_size;  /* smaller files are sent as they are */
+};
+
+/*
+ * error_pages: a file for a status (404) or a class of them (4 for "4xx",
+ * 5 for "5xx"), for the errors the server answers itself.
+ */
+struct error_page {
+	int code;         /* 400..599, or 4 / 5 for a class */
+	const char *file; /* absolute path of a regular file */
+};
+
+struct error_pages {
+	const struct error_page *v;
+	size_t n;
+};
+
+/* access: who may use a route (access.c, auth.c). */
+struct access_rule {
+	struct cidr net;
+	bool allow;
+};
+
+struct auth_user {
+	const char *name;
+	const char *hash; /* crypt(3) setting and hash: $2y$, $6$ or $y$ */
+};
+
+struct access {
+	const struct access_rule *rules; /* in file order: the first match wins */
+	size_t nrules;
+	bool default_allow;    /* no rule matched: false once an allow is given */
+	const char *realm;     /* NULL: no authentication */
+	const char *challenge; /* the WWW-Authenticate value */
+	const char *htpasswd;  /* absolute path, for messages */
+	const struct auth_user *users; /* as read at load (and at each reload) */
+	size_t nusers;
+};
+
 /* The longest redirect.to accepted: a Location header has to fit in the
  * worker's response header buffer along with the query string and the
  * route's headers. */
@@ -64,6 +123,12 @@ struct route {
 		const char **index;
 		size_t nindex;
 		bool autoindex;
+		/* A request path under the route (the part after the prefix,
+		 * starting with '/') answered for a missing file; NULL: none. */
+		const char *fallback;
+		const char *cache_control; /* NULL: none */
+		bool expires;              /* expires_s is set */
+		int64_t expires_s;
 	} static_;
 	struct {
 		const char *dir; /* absolute */
@@ -86,7 +151,27 @@ struct route {
 	} ret;
 	const struct header_kv *headers; /* extra response headers */
 	size_t nheaders;
+	const struct compress_rule *compress; /* NULL: the host's or the top's */
+	const struct access *access;          /* NULL: anyone */
+	struct error_pages error_pages;
 	int line, col; /* where the route was declared, for messages */
+};
+
+/*
+ * hosts: a site chosen by the request's Host (vhost.c).  Names are lower
+ * case; a wildcard "*.example.com" is kept as ".example.com".
+ */
+struct vhost {
+	const char **names;
+	size_t nnames;
+	const char *root; /* absolute */
+	const char **index;
+	size_t nindex;
+	const struct route *routes; /* sorted: longest prefix first */
+	size_t nroutes;
+	struct error_pages error_pages;
+	const struct compress_rule *compress; /* NULL: the top level's */
+	int line, col;
 };
 
 struct acl {
@@ -165,6 +250,16 @@ struct config {
 
 	const struct route *routes; /* sorted: longest prefix first */
 	size_t nroutes;
+
+	const struct vhost *hosts; /* in file order */
+	size_t nhosts;
+
+	struct compress_rule compress;  /* on == false: off */
+	struct error_pages error_pages; /* top level */
+	bool any_error_pages;           /* some level has error pages */
+	const struct mime_extra *types; /* extension -> Content-Type value */
+	size_t ntypes;
+	const char *default_type;       /* Content-Type value for the others */
 
 	void *arena_; /* private: owns every allocation above */
 };

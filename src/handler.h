@@ -31,7 +31,8 @@ struct exchange {
 	const struct request *req;
 	struct response *res;
 	const struct config *cfg;
-	const struct route *route; /* NULL: the top-level root serves */
+	const struct vhost *host;  /* chosen by Host; NULL: the top level */
+	const struct route *route; /* NULL: the host's or top-level root serves */
 	const char *path;          /* %-decoded, normalized, starts with '/' */
 	size_t path_len;
 	const struct sockaddr *peer;     /* the client */
@@ -106,10 +107,18 @@ void return_serve(struct exchange *x);
 
 /*
  * Which handler serves path (decoded, normalized).  Fixed paths (health)
- * come first; then the route with the longest matching prefix; without
- * routes, static files under cfg->root.  *route is set for route handlers.
+ * come first; then the route with the longest matching prefix among the
+ * routes of host (NULL: the top-level routes); without one, static files
+ * under host's root (or cfg->root).  *route is set for route handlers.
  */
-enum handler_id route_select(const struct config *cfg, const char *path,
+enum handler_id route_select(const struct config *cfg,
+			     const struct vhost *host, const char *path,
 			     size_t len, const struct route **route);
+
+/* The document root of x's site: its host's, else the top-level root. */
+static inline const char *exchange_doc_root(const struct exchange *x)
+{
+	return x->host != NULL ? x->host->root : x->cfg->root;
+}
 
 #endif

@@ -564,7 +564,12 @@ static size_t format_combined(char *o, size_t cap, const struct access_entry *e)
 {
 	struct line l = { o, cap - 2, 0 }; /* room for "\"\n" */
 
-	put_fmt(&l, "%s - - %s \"", e->remote, access_stamp());
+	put_fmt(&l, "%s - ", e->remote);
+	if (e->user != NULL)
+		put_esc_max(&l, e->user, strlen(e->user), false, FIELD_MAX);
+	else
+		put_fmt(&l, "-");
+	put_fmt(&l, " %s \"", access_stamp());
 	if (e->method == NULL) { /* refused: the line as it came */
 		put_esc_max(&l, e->line, e->line_len, false, LINE_MAX_OUT);
 		put_fmt(&l, "\"");
@@ -616,6 +621,10 @@ static size_t format_json(char *o, size_t cap, const struct access_entry *e)
 	put_esc_max(&l, e->user_agent, e->user_agent_len, true, FIELD_MAX);
 	put_fmt(&l, "\",\"request_id\":\"");
 	put_esc(&l, e->request_id, e->request_id_len, true);
+	if (e->user != NULL) {
+		put_fmt(&l, "\",\"user\":\"");
+		put_esc_max(&l, e->user, strlen(e->user), true, FIELD_MAX);
+	}
 	l.cap = cap;
 	return put_end(&l, "\"}\n");
 }

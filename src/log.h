@@ -67,6 +67,7 @@ struct access_entry {
 	const char *user_agent; size_t user_agent_len;
 	long long duration_us;
 	const char *request_id; size_t request_id_len;
+	const char *user; /* authenticated user (access.auth), or NULL */
 };
 void log_access(const struct access_entry *e);
 void log_access_flush(void);

@@ -305,22 +305,69 @@ static const char *lookup_builtin(const char *ext, size_t len)
 	return NULL;
 }
 
-const char *mime_type(const char *name, size_t len)
+const char *mime_extension(const char *name, size_t len, size_t *extlen)
 {
-	size_t i = len, base = 0;
-	const char *t;
+	size_t i = len, base;
 
 	while (i > 0 && name[i - 1] != '/' && name[i - 1] != '.')
 		i--;
 	if (i > 0 && name[i - 1] == '/')
-		return DEFAULT_TYPE; /* no extension */
+		return NULL; /* no extension */
 	for (base = i; base > 0 && name[base - 1] != '/'; base--)
 		;
 	/* ".profile" has no extension; "a." has an empty one. */
 	if (i == 0 || i - 1 == base || i == len || len - i >= MIME_EXT_MAX)
-		return DEFAULT_TYPE;
-	t = lookup_loaded(name + i, len - i);
+		return NULL;
+	*extlen = len - i;
+	return name + i;
+}
+
+static const char *lookup_extra(const char *ext, size_t len,
+				const struct mime_extra *extra, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(extra[i].ext) == len &&
+		    strncasecmp(extra[i].ext, ext, len) == 0)
+			return extra[i].type;
+	return NULL;
+}
+
+const char *mime_type_with(const char *name, size_t len,
+			   const struct mime_extra *extra, size_t n,
+			   const char *dflt)
+{
+	size_t elen = 0;
+	const char *ext = mime_extension(name, len, &elen), *t = NULL;
+
+	if (dflt == NULL)
+		dflt = DEFAULT_TYPE;
+	if (ext == NULL)
+		return dflt;
+	t = lookup_extra(ext, elen, extra, n);
 	if (!t)
-		t = lookup_builtin(name + i, len - i);
-	return t ? t : DEFAULT_TYPE;
+		t = lookup_loaded(ext, elen);
+	if (!t)
+		t = lookup_builtin(ext, elen);
+	return t ? t : dflt;
+}
+
+const char *mime_type(const char *name, size_t len)
+{
+	return mime_type_with(name, len, NULL, 0, NULL);
+}
+
+size_t mime_value(const char *type, char *out, size_t cap)
+{
+	size_t n = strlen(type), need = n + 1;
+	bool cs = strchr(type, ';') == NULL && wants_charset(type, n);
+
+	if (cs)
+		need += sizeof CHARSET - 1;
+	if (need > cap)
+		return 0;
+	memcpy(out, type, n);
+	if (cs)
+		memcpy(out + n, CHARSET, sizeof CHARSET - 1);
+	out[need - 1] = '\0';
+	return need - 1;
 }

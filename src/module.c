@@ -261,11 +261,18 @@ int modules_load(const struct config *cfg, struct config_errors *errs)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		const struct route *rt = &cfg->routes[i];
-		if (rt->kind == ROUTE_MODULE && rt->module.path != NULL &&
-		    bind_route(cfg, rt, errs) < 0)
-			rc = -1;
+	/* the top-level routes (h == nhosts), then each host's */
+	for (size_t h = 0; h <= cfg->nhosts; h++) {
+		const struct route *routes = h < cfg->nhosts ? cfg->hosts[h].routes
+							     : cfg->routes;
+		size_t n = h < cfg->nhosts ? cfg->hosts[h].nroutes : cfg->nroutes;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct route *rt = &routes[i];
+			if (rt->kind == ROUTE_MODULE && rt->module.path != NULL &&
+			    bind_route(cfg, rt, errs) < 0)
+				rc = -1;
+		}
 	}
 	if (rc < 0)
 		modules_unload(cfg);

@@ -180,6 +180,25 @@ void response_header_n(struct response *r, const char *name, size_t nlen,
 	r->hlen += need;
 }
 
+void response_header_drop(struct response *r, const char *name)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	while (i < r->hlen) {
+		char *line = r->hbuf + i;
+		char *end = memchr(line, '\n', r->hlen - i);
+		size_t llen = end != NULL ? (size_t)(end - line) + 1 : r->hlen - i;
+
+		if (llen > nlen && line[nlen] == ':' &&
+		    token_eq(line, nlen, name)) {
+			memmove(line, line + llen, r->hlen - i - llen);
+			r->hlen -= llen;
+		} else {
+			i += llen;
+		}
+	}
+}
+
 void response_header(struct response *r, const char *name, const char *value)
 {
 	response_header_n(r, name, strlen(name), value, strlen(value));
@@ -189,6 +208,7 @@ void response_body_mem(struct response *r, const char *p, size_t n)
 {
 	r->body = p;
 	r->body_len = n;
+	r->builtin_page = false;
 }
 
 void response_body_file(struct response *r, int fd, off_t off, off_t len,
@@ -196,6 +216,7 @@ void response_body_file(struct response *r, int fd, off_t off, off_t len,
 {
 	r->body = NULL;
 	r->body_len = 0;
+	r->builtin_page = false;
 	r->fd = fd;
 	r->file_off = off;
 	r->file_len = len;
@@ -206,7 +227,8 @@ static bool error_closes(int status)
 {
 	if (status < 400)
 		return false;
-	return status != 403 && status != 404 && status != 405 && status != 416;
+	return status != 401 && status != 403 && status != 404 &&
+	       status != 405 && status != 416;
 }
 
 /*
@@ -228,6 +250,7 @@ void response_error(struct response *r, int status)
 	r->no_length = false;
 	response_header(r, "Content-Type", "text/html; charset=utf-8");
 	response_body_mem(r, page, strlen(page));
+	r->builtin_page = true;
 	if (error_closes(status))
 		r->close = true;
 }

@@ -41,6 +41,7 @@ struct response {
 	off_t file_off;
 	off_t file_len;
 	bool no_length; /* 1xx, 204, 304: no Content-Length, no body */
+	bool builtin_page; /* the body is the server's own error page */
 
 	/* Streamed by the handler (handler.h exchange_start): length, or -1
 	 * for chunked (HTTP/1.1) or close-delimited (HTTP/1.0) bodies. */
@@ -63,6 +64,8 @@ void response_reset(struct response *r);
 void response_header(struct response *r, const char *name, const char *value);
 void response_header_n(struct response *r, const char *name, size_t nlen,
 		       const char *value, size_t vlen);
+/* Remove every header line called name (case-insensitive). */
+void response_header_drop(struct response *r, const char *name);
 
 void response_body_mem(struct response *r, const char *p, size_t n);
 /* Sends file bytes [off, off+len) with sendfile; owned: close fd after. */
@@ -71,8 +74,9 @@ void response_body_file(struct response *r, int fd, off_t off, off_t len,
 
 /*
  * A complete error answer: status, "text/html; charset=utf-8", a small body
- * naming the status, and Connection: close for every 4xx/5xx except 404,
- * 405, 403 and 416 (those leave the connection usable).
+ * naming the status (builtin_page set: error_pages may replace it), and
+ * Connection: close for every 4xx/5xx except 401, 403, 404, 405 and 416
+ * (those leave the connection usable).
  */
 void response_error(struct response *r, int status);
 

@@ -62,9 +62,13 @@ static enum handler_id available(enum handler_id id)
 	return handlers[id].serve != NULL ? id : HANDLER_UNAVAILABLE;
 }
 
-enum handler_id route_select(const struct config *cfg, const char *path,
+enum handler_id route_select(const struct config *cfg,
+			     const struct vhost *host, const char *path,
 			     size_t len, const struct route **route)
 {
+	const struct route *routes = host ? host->routes : cfg->routes;
+	size_t nroutes = host ? host->nroutes : cfg->nroutes;
+
 	*route = NULL;
 	if (path_is(cfg->health_path, path, len))
 		return HANDLER_HEALTH;
@@ -72,8 +76,8 @@ enum handler_id route_select(const struct config *cfg, const char *path,
 		return available(HANDLER_STATUS);
 	if (path_is(cfg->metrics.path, path, len))
 		return available(HANDLER_METRICS);
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		const struct route *r = &cfg->routes[i];
+	for (size_t i = 0; i < nroutes; i++) {
+		const struct route *r = &routes[i];
 		if (r->prefix_len <= len && memcmp(r->prefix, path, r->prefix_len) == 0) {
 			*route = r;
 			return available(route_kind_handler(r->kind));

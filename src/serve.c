@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
+#include "errorpage.h"
 #include "handler.h"
 #include "log.h"
 #include "path.h"
@@ -24,6 +26,7 @@
 #include "realip.h"
 #include "serve_state.h"
 #include "util.h"
+#include "vhost.h"
 
 #define BUF_SLACK 16384 /* room for body and pipelined bytes after a full head */
 #define HBUF_SIZE 8192
@@ -261,18 +264,24 @@ static enum handler_id dispatch(struct serve *s, struct exchange *x)
 	int st;
 	enum handler_id id;
 
+	if (sx->cfg->nhosts > 0)
+		x->host = vhost_select(sx->cfg->hosts, sx->cfg->nhosts,
+				       s->req.host.p, s->req.host.len);
 	st = path_normalize(s->req.path.p, s->req.path.len, sx->path,
 			    sx->pathcap, &plen);
 	if (st != 0) {
 		response_error(&s->res, st);
 		return HANDLER_COUNT;
 	}
-	id = route_select(sx->cfg, sx->path, plen, &x->route);
+	id = route_select(sx->cfg, x->host, sx->path, plen, &x->route);
 	x->path = sx->path;
 	x->path_len = plen;
 	if (x->route != NULL && id == HANDLER_STATIC)
 		route_relative(x->route, &x->path, &x->path_len);
-	handlers[id].serve(x);
+	if (x->route == NULL || x->route->access == NULL ||
+	    access_check(x->route->access, &s->req, x->peer, &s->res,
+			 s->user) == 0)
+		handlers[id].serve(x);
 	if (s->res.hoverflow && !s->res.head_sent) {
 		log_error("response headers for %.*s do not fit; answering 500",
 			  (int)plen, sx->path);
@@ -373,6 +382,7 @@ static void serve_log(struct serve *s, int64_t start_us, bool refused)
 		.user_agent = q->user_agent.p, .user_agent_len = q->user_agent.len,
 		.duration_us = now_us() - start_us,
 		.request_id = s->request_id, .request_id_len = s->request_id_len,
+		.user = s->user[0] != '\0' ? s->user : NULL,
 	};
 
 	if (refused || e.method == NULL) {
@@ -447,6 +457,7 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	s->head_pending = 0;
 	s->stream_body = 0;
 	s->bytes_counted = 0;
+	s->user[0] = '\0';
 	c->scanned = 0;
 	c->progress = serve_progress;
 	c->progress_arg = s;
@@ -480,6 +491,8 @@ static enum serve_outcome answer(struct serve *s, enum req_status st)
 	} else {
 		answer_error(s);
 	}
+	if (sx->cfg->any_error_pages)
+		errorpage_apply(&s->res, sx->cfg, x.host, x.route, true);
 	sb_set_state(sx->slot, SB_WRITING);
 	sent = finish_response(s, parsed, &x);
 	s->keep = s->keep && parsed;
@@ -544,11 +557,14 @@ enum serve_outcome serve_expired(struct serve_ctx *sx, struct conn *c)
 	s->sx = sx;
 	s->c = c;
 	s->client = NULL;
+	s->user[0] = '\0';
 	request_reset(&s->rp);
 	s->req.error = 408;
 	s->req.error_reason = "head not complete within timeouts.header";
 	response_reset(&s->res);
 	answer_error(s);
+	if (sx->cfg->any_error_pages) /* sent from memory only: never waits */
+		errorpage_apply(&s->res, sx->cfg, NULL, NULL, false);
 	serve_request_id(s, false);
 	response_header_n(&s->res, "X-Request-Id", 12, s->request_id,
 			  s->request_id_len);

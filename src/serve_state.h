@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "access.h"
 #include "conn.h"
 #include "request.h"
 #include "response.h"
@@ -26,6 +27,7 @@ struct serve {
 	const char *client;  /* address text for this request's log line */
 	char request_id[72]; /* X-Request-Id: a trusted one, or one we made */
 	size_t request_id_len;
+	char user[ACCESS_USER_MAX]; /* authenticated user, for the log, or "" */
 	size_t body_off;     /* next body byte in the buffer */
 	bool body_done;      /* the whole body was consumed */
 	bool body_failed;    /* it could not be: close after answering */

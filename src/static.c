@@ -3,179 +3,58 @@
  *
  * x->path is already decoded and normalized (path.c): no "..", no encoded
  * separators, no NUL.  The file system is the other half of the job: a
- * symlink may still point anywhere.  Files are therefore opened with
- * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to a directory
- * fd of the root, so the kernel resolves every component, ".." and symlinks
- * included, and fails with EXDEV when the walk would leave the root.  That is
- * one atomic lookup: there is no window between a check (realpath, lstat)
- * and the open in which a symlink could be swapped.  Absolute symlinks are
- * refused too, even when they point inside the root (use relative ones).
+ * symlink may still point anywhere, so files are opened beneath a
+ * directory fd of the root (beneath.c), never outside it.
  *
- * openat2 needs Linux >= 5.6.  On ENOSYS (older kernels, some seccomp
- * sandboxes) the path is walked one component at a time with
- * openat(O_NOFOLLOW): safe, but no symlink is followed at all then.
- *
- * The root directory is opened once per process (workers are processes) and
- * kept in a small table keyed by the root string.  A root that is replaced
- * on disk (a symlink swapped by a deploy) is seen after a reload, which
- * starts new workers.
+ * Around the file itself: the worker's file cache (filecache.c), the
+ * compressed variant chosen by Accept-Encoding (variant.c), the route's
+ * fallback for a missing file (a single-page application's index), and
+ * its cache headers (cache_control, expires).
  */
 #include "static.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "filecache.h"
 #include "autoindex.h"
+#include "beneath.h"
+#include "compress.h"
+#include "encoding.h"
+#include "filecache.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
 #include "range.h"
 #include "util.h"
+#include "variant.h"
 
-#define ROOTS_MAX 64
 #define LOCATION_MAX 8300
 /* "bytes " + 2 * 20 digits + "-" + "/" + 20 digits */
 #define CONTENT_RANGE_MAX 72
-
-/*
- * O_NONBLOCK keeps a FIFO or a device node in the root from blocking the
- * worker in open(); it is cleared again once the file is known to be
- * regular, so the sender sees an ordinary blocking descriptor.
- */
-#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-
-struct root_entry {
-	char *root;
-	int fd;
-};
-
-static struct root_entry roots[ROOTS_MAX];
-static size_t nroots;
-static bool no_openat2;
-
-static int open_root(const char *root)
-{
-	return open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-}
-
-/*
- * The cached directory fd of root, or -1 (errno set).  *owned is set when
- * the table is full and the caller must close the fd itself.
- */
-static int root_fd(const char *root, bool *owned)
-{
-	size_t i;
-	char *copy;
-	int fd;
-
-	*owned = false;
-	for (i = 0; i < nroots; i++)
-		if (strcmp(roots[i].root, root) == 0)
-			return roots[i].fd;
-	fd = open_root(root);
-	if (fd < 0)
-		return -1;
-	copy = nroots < ROOTS_MAX ? strdup(root) : NULL;
-	if (!copy) {
-		*owned = true;
-		return fd;
-	}
-	roots[nroots].root = copy;
-	roots[nroots].fd = fd;
-	nroots++;
-	return fd;
-}
-
-static int openat2_beneath(int dirfd, const char *rel)
-{
-	struct open_how how;
-	int tries = 0;
-	long fd;
-
-	memset(&how, 0, sizeof how);
-	how.flags = OPEN_FLAGS;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	/* EAGAIN: a concurrent rename made the kernel unsure; try again. */
-	do
-		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
-	while (fd < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 8);
-	return (int)fd;
-}
-
-/*
- * Fallback without openat2: walk rel one component at a time, never
- * following a symlink (O_NOFOLLOW; an intermediate symlink opened with
- * O_PATH|O_NOFOLLOW is not a directory, so the next step fails ENOTDIR).
- */
-static int open_walk(int rootfd, const char *rel)
-{
-	char name[NAME_MAX + 1];
-	const char *p = rel, *slash;
-	int cur = rootfd, fd = -1, saved;
-	size_t n;
-
-	for (;;) {
-		slash = strchr(p, '/');
-		n = slash ? (size_t)(slash - p) : strlen(p);
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto fail;
-		}
-		memcpy(name, n ? p : ".", n ? n : 1);
-		name[n ? n : 1] = '\0';
-		if (n && (strcmp(name, "..") == 0 || strcmp(name, ".") == 0)) {
-			errno = EXDEV; /* normalized paths have none */
-			goto fail;
-		}
-		if (!slash || slash[1] == '\0') {
-			fd = openat(cur, name, OPEN_FLAGS | O_NOFOLLOW |
-						   (slash ? O_DIRECTORY : 0));
-			goto fail;
-		}
-		fd = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-					   O_CLOEXEC);
-		if (fd < 0)
-			goto fail;
-		if (cur != rootfd)
-			close(cur);
-		cur = fd;
-		fd = -1;
-		p = slash + 1;
-	}
-fail:
-	saved = errno;
-	if (cur != rootfd)
-		close(cur);
-	errno = saved;
-	return fd;
-}
-
-/* Open rel ("" is the root itself) beneath rootfd; -1 with errno. */
-static int open_beneath(int rootfd, const char *rel)
-{
-	int fd;
-
-	if (!no_openat2) {
-		fd = openat2_beneath(rootfd, rel[0] ? rel : ".");
-		if (fd >= 0 || errno != ENOSYS)
-			return fd;
-		no_openat2 = true;
-	}
-	return open_walk(rootfd, rel);
-}
+/* "max-age=" and 20 digits */
+#define MAX_AGE_MAX 32
+/* What resolve() returns for a path that names no file (not a status). */
+#define STATIC_MISSING 2
 
 static const char *root_of(const struct exchange *x)
 {
-	return x->route ? x->route->static_.root : x->cfg->root;
+	if (x->route != NULL)
+		return x->route->static_.root;
+	return x->host != NULL ? x->host->root : x->cfg->root;
+}
+
+static const char *ctype_of(const struct exchange *x, const char *rel)
+{
+	const struct config *cfg = x->cfg;
+
+	return mime_type_with(rel, strlen(rel), cfg->types, cfg->ntypes,
+			      cfg->default_type);
 }
 
 static int errno_status(int err, const struct exchange *x, const char *rel)
@@ -206,8 +85,10 @@ static int errno_status(int err, const struct exchange *x, const char *rel)
 static int open_index(const struct exchange *x, int rootfd, char *rel,
 		      size_t cap, struct stat *st)
 {
-	const char **index = x->route ? x->route->static_.index : x->cfg->index;
-	size_t nindex = x->route ? x->route->static_.nindex : x->cfg->nindex;
+	const char **index = x->route ? x->route->static_.index
+			     : x->host ? x->host->index : x->cfg->index;
+	size_t nindex = x->route ? x->route->static_.nindex
+			: x->host ? x->host->nindex : x->cfg->nindex;
 	size_t dlen = strlen(rel), ilen, i;
 	int fd, saved;
 
@@ -216,7 +97,7 @@ static int open_index(const struct exchange *x, int rootfd, char *rel,
 		if (dlen + ilen >= cap)
 			continue;
 		memcpy(rel + dlen, index[i], ilen + 1);
-		fd = open_beneath(rootfd, rel);
+		fd = beneath_open(rootfd, rel);
 		if (fd < 0 && errno != ENOENT)
 			return -1;
 		if (fd < 0)
@@ -237,35 +118,39 @@ static int open_index(const struct exchange *x, int rootfd, char *rel,
 }
 
 /*
- * Find and open the file for x->path: returns 0 with *fdp (a regular file,
- * its name relative to the root in rel, its stat in st), or a status: 301
- * for a directory named without its '/', 403, 404, 414, 500.
+ * Find and open the file for path: returns 0 with *fdp (a regular file,
+ * its name relative to the root in rel, its stat in st), STATIC_MISSING
+ * when nothing is there (a fallback may answer), STATIC_LISTING, or a
+ * status: 301 for a directory named without its '/', 403, 404 (also what
+ * is refused: dotfiles, a way out of the root), 414, 500.
  */
-static int resolve(const struct exchange *x, char *rel, size_t cap, int *fdp,
-		   struct stat *st)
+static int resolve(const struct exchange *x, const char *path, size_t len,
+		   char *rel, size_t cap, int *fdp, struct stat *st)
 {
-	size_t len = x->path_len;
 	int rootfd = -1, fd = -1, status = -1;
-	bool owned = false;
+	bool owned = false, opened = false;
 
-	if (len == 0 || x->path[0] != '/' || memchr(x->path, '\0', len))
+	if (len == 0 || path[0] != '/' || memchr(path, '\0', len))
 		return 404;
-	if (!x->cfg->serve_dotfiles && path_has_dotfile(x->path, len))
+	if (!x->cfg->serve_dotfiles && path_has_dotfile(path, len))
 		return 404;
 	if (len >= cap)
 		return 414;
-	memcpy(rel, x->path + 1, len - 1);
+	memcpy(rel, path + 1, len - 1);
 	rel[len - 1] = '\0';
-	rootfd = root_fd(root_of(x), &owned);
+	rootfd = beneath_root(root_of(x), &owned);
 	if (rootfd < 0)
 		goto fail;
-	fd = open_beneath(rootfd, rel);
-	if (fd < 0 || fstat(fd, st) < 0)
+	fd = beneath_open(rootfd, rel);
+	if (fd < 0)
+		goto fail;
+	opened = true;
+	if (fstat(fd, st) < 0)
 		goto fail;
 	if (S_ISDIR(st->st_mode)) {
 		int dirfd = fd, saved;
 		fd = -1;
-		if (x->path[len - 1] != '/') {
+		if (path[len - 1] != '/') {
 			close(dirfd);
 			status = 301;
 			goto fail;
@@ -295,6 +180,9 @@ static int resolve(const struct exchange *x, char *rel, size_t cap, int *fdp,
 	fd = -1;
 	status = 0;
 fail:
+	if (status < 0 && !opened && rootfd >= 0 &&
+	    (errno == ENOENT || errno == ENOTDIR))
+		status = STATIC_MISSING;
 	if (status < 0)
 		status = errno_status(errno, x, rel);
 	if (fd >= 0)
@@ -369,12 +257,47 @@ static enum range_result want_range(const struct exchange *x, const char *etag,
 }
 
 /*
+ * Cache-Control (and Expires) of the route, for a file answer: 200, 206
+ * and 304.  The Expires date is formatted once per second.
+ */
+static void cache_headers(struct exchange *x)
+{
+	static char expires[HTTP_DATE_LEN + 1];
+	static time_t expires_at = -1;
+	const struct route *rt = x->route;
+	char age[MAX_AGE_MAX];
+	struct timespec ts;
+	size_t n;
+
+	if (rt == NULL)
+		return;
+	if (rt->static_.cache_control != NULL) {
+		response_header(x->res, "Cache-Control", rt->static_.cache_control);
+		return;
+	}
+	if (!rt->static_.expires)
+		return;
+	memcpy(age, "max-age=", 8);
+	n = 8 + fmt_u64(age + 8, (uint64_t)rt->static_.expires_s);
+	response_header_n(x->res, "Cache-Control", 13, age, n);
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	if (ts.tv_sec + rt->static_.expires_s != expires_at) {
+		expires_at = ts.tv_sec + rt->static_.expires_s;
+		http_date_fmt(expires_at, expires);
+	}
+	response_header_n(x->res, "Expires", 7, expires, HTTP_DATE_LEN);
+}
+
+/*
  * Answer with the file e describes: conditionals, range, headers, body from
  * e->data or e->fd.  owned: e->fd is ours to close (it is handed to the
- * sender with the body, or closed here when no body goes out).
+ * sender with the body, or closed here when no body goes out).  vary: the
+ * answer depends on Accept-Encoding (a compress rule covers the file).
+ * A compressed variant carries Content-Encoding; ranges and validators
+ * are those of the variant.
  */
 static void serve_entry(struct exchange *x, const struct fc_entry *e,
-			bool owned)
+			bool owned, bool vary)
 {
 	struct response *res = x->res;
 	char cr[CONTENT_RANGE_MAX];
@@ -398,11 +321,16 @@ static void serve_entry(struct exchange *x, const struct fc_entry *e,
 	response_header(res, "ETag", e->etag);
 	response_header(res, "Last-Modified", e->last_modified);
 	response_header(res, "Accept-Ranges", "bytes");
+	if (vary)
+		response_header_n(res, "Vary", 4, "Accept-Encoding", 15);
+	cache_headers(x);
 	if (cond == 304) {
 		res->no_length = true;
 		goto nobody;
 	}
 	response_header(res, "Content-Type", e->ctype);
+	if (e->coding != CODING_IDENTITY)
+		response_header(res, "Content-Encoding", coding_name(e->coding));
 	if (rr == RANGE_OK)
 		response_header_n(res, "Content-Range", 13, cr,
 				  content_range(cr, true, first, last, size));
@@ -429,37 +357,94 @@ static time_t coarse_now(void)
 	return ts.tv_sec;
 }
 
-/* The file for x->path: from the cache when validated this second. */
-static void serve_path(struct exchange *x)
+/* The compress rule for x: the route's, else the host's, else the top's. */
+static const struct compress_rule *compress_rule_of(const struct exchange *x)
+{
+	if (x->route != NULL && x->route->compress != NULL)
+		return x->route->compress;
+	if (x->host != NULL && x->host->compress != NULL)
+		return x->host->compress;
+	return &x->cfg->compress;
+}
+
+/* e, or the compressed variant of it the client should get. */
+static const struct fc_entry *pick(struct exchange *x, const char *root,
+				   const char *path, size_t len,
+				   const struct fc_entry *e, time_t now,
+				   bool *vary)
+{
+	const struct compress_rule *rule = compress_rule_of(x);
+	const struct fc_entry *v;
+
+	*vary = rule->on && compress_type_matches(rule, e->ctype);
+	if (!*vary)
+		return e;
+	v = variant_pick(x->req, rule, root, path, len, e, now);
+	return v != NULL ? v : e;
+}
+
+/*
+ * Answer with the file for path, from the cache when validated this
+ * second: 0 when answered (a file, a redirect, a listing), else what
+ * resolve() found (STATIC_MISSING or an error status).
+ */
+static int serve_file(struct exchange *x, const char *path, size_t len)
 {
 	const char *root = root_of(x);
 	time_t now = coarse_now();
-	const struct fc_entry *e = filecache_get(root, x->path, x->path_len, now);
+	const struct fc_entry *e = filecache_get(root, path, len,
+						 CODING_IDENTITY, now);
 	char rel[PATH_MAX];
 	struct stat st;
 	int fd = -1, status;
+	bool vary;
 
 	if (e != NULL) {
-		serve_entry(x, e, false);
-		return;
+		e = pick(x, root, path, len, e, now, &vary);
+		serve_entry(x, e, false, vary);
+		return 0;
 	}
-	status = resolve(x, rel, sizeof rel, &fd, &st);
+	status = resolve(x, path, len, rel, sizeof rel, &fd, &st);
 	if (status == 301) {
 		redirect_dir(x);
 	} else if (status == STATIC_LISTING) {
 		autoindex_serve(x, fd);
 	} else if (status) {
-		response_error(x->res, status);
+		return status;
 	} else {
-		e = filecache_put(root, x->path, x->path_len, fd, &st, rel, now);
+		const char *ctype = ctype_of(x, rel);
+
+		e = filecache_put(root, path, len, fd, &st, rel, ctype, now);
 		if (e != NULL) {
-			serve_entry(x, e, false);
+			e = pick(x, root, path, len, e, now, &vary);
+			serve_entry(x, e, false, vary);
 		} else { /* not cacheable: answer from the open file */
+			const struct compress_rule *rule = compress_rule_of(x);
 			struct fc_entry tmp = { .fd = fd };
-			filecache_describe(&tmp, &st, rel);
-			serve_entry(x, &tmp, true);
+
+			filecache_describe(&tmp, &st, ctype);
+			serve_entry(x, &tmp, true,
+				    rule->on && compress_type_matches(rule, ctype));
 		}
 	}
+	return 0;
+}
+
+/*
+ * The file for x->path; for a path that names nothing, the route's
+ * fallback (never for what was refused: dotfiles, a way out of the root).
+ */
+static void serve_path(struct exchange *x)
+{
+	const char *fb = x->route ? x->route->static_.fallback : NULL;
+	int status = serve_file(x, x->path, x->path_len);
+
+	if (status == STATIC_MISSING && fb != NULL)
+		status = serve_file(x, fb, strlen(fb));
+	if (status == STATIC_MISSING)
+		status = 404;
+	if (status != 0)
+		response_error(x->res, status);
 }
 
 static void route_headers(struct exchange *x)

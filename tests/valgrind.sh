@@ -44,7 +44,7 @@ export top_srcdir top_builddir
 # blocks back), keepalive_adaptive.sh (timing), upgrade.sh (/proc/PID/exe).
 default_tests="basic static keepalive ranges traversal smuggling limits
 routes modules status supervise quit_inflight autoindex cgi admin slowloris
-timeouts"
+timeouts compress errorpages spa access vhosts"
 
 trace=no
 logdir=

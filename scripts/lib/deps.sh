@@ -9,7 +9,8 @@
 
 # shellcheck disable=SC2034 # used by the calling scripts
 PH_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config
-libyaml-dev libhttp-parser-dev libcriterion-dev"
+libyaml-dev libhttp-parser-dev libcriterion-dev zlib1g-dev libbrotli-dev
+libcrypt-dev"
 
 # shellcheck disable=SC2034
 # Every tool a test uses is here: under CI=true a test skipped for a missing
@@ -17,7 +18,8 @@ libyaml-dev libhttp-parser-dev libcriterion-dev"
 # logrotate (logrotate -d), media-types (/etc/mime.types), util-linux
 # (setpriv).
 PH_TEST_PACKAGES="curl python3 wrk haproxy procps iproute2 groff-base valgrind
-systemd man-db logrotate media-types util-linux"
+systemd man-db logrotate media-types util-linux
+apache2-utils whois"
 
 # Only for the browser test (make check-browser, which CI runs): headless
 # Chromium renders the HTML status page, with a font for the screenshot.

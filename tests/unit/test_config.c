@@ -975,3 +975,327 @@ Test(config, pid_file_alone_agrees_with_load)
 		config_free(cfg);
 	}
 }
+
+/* ---- static-site features ---- */
+
+/* An htpasswd file with alice:secret (sha-512-crypt), made here. */
+static void write_htpasswd(const char *rel)
+{
+	write_file(rel, "# staff\nalice:$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4"
+			"XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNw2xpSEz"
+			"8GvV1\n");
+}
+
+Test(config, site_sample_loads)
+{
+	struct config *cfg;
+	const struct route *app = NULL, *assets = NULL, *staff = NULL;
+
+	mkdir_in("app");
+	mkdir_in("assets");
+	mkdir_in("staff");
+	mkdir_in("errors");
+	mkdir_in("conf");
+	mkdir_in("sites");
+	mkdir_in("sites/example");
+	write_file("app/index.html", "app\n");
+	write_file("errors/404.html", "404\n");
+	write_file("errors/50x.html", "50x\n");
+	write_htpasswd("conf/htpasswd");
+	cfg = load_ok(
+		"listen: 127.0.0.1:1\n"
+		"compress: {encodings: [br, gzip], types: [text/html, text/css, "
+		"application/javascript], min_size: 1k}\n"
+		"error_pages: {404: errors/404.html, 5xx: errors/50x.html}\n"
+		"types: {wasm: application/wasm, mjs: text/javascript}\n"
+		"default_type: application/octet-stream\n"
+		"routes:\n"
+		"  - prefix: /app/\n"
+		"    static: {root: app, fallback: /app/index.html, cache_control: "
+		"\"no-cache\"}\n"
+		"  - prefix: /assets/\n"
+		"    static: {root: assets, expires: 1h}\n"
+		"    compress: {encodings: [gzip], types: [text/css]}\n"
+		"  - prefix: /staff/\n"
+		"    static: {root: staff}\n"
+		"    access: {allow: [10.0.0.0/8], auth: {realm: staff, htpasswd: "
+		"conf/htpasswd}}\n"
+		"hosts:\n"
+		"  - names: [example.com, \"*.example.com\"]\n"
+		"    root: sites/example\n"
+		"    routes: []\n");
+	cr_expect(cfg->compress.on);
+	cr_expect_eq(cfg->compress.nenc, 2);
+	cr_expect_eq(cfg->compress.enc[0], CODING_BR);
+	cr_expect_eq(cfg->compress.ntypes, 3);
+	cr_expect_eq(cfg->compress.min_size, 1024);
+	cr_assert_eq(cfg->error_pages.n, 2);
+	cr_expect_eq(cfg->error_pages.v[0].code, 404);
+	cr_expect_str_eq(cfg->error_pages.v[0].file, in_tmp("errors/404.html"));
+	cr_expect_eq(cfg->error_pages.v[1].code, 5);
+	cr_expect(cfg->any_error_pages);
+	cr_assert_eq(cfg->ntypes, 2);
+	cr_expect_str_eq(cfg->types[0].ext, "wasm");
+	cr_expect_str_eq(cfg->types[0].type, "application/wasm");
+	cr_expect_str_eq(cfg->types[1].type, "text/javascript; charset=utf-8");
+	cr_expect_str_eq(cfg->default_type, "application/octet-stream");
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct route *r = &cfg->routes[i];
+		if (strcmp(r->prefix, "/app/") == 0)
+			app = r;
+		else if (strcmp(r->prefix, "/assets/") == 0)
+			assets = r;
+		else if (strcmp(r->prefix, "/staff/") == 0)
+			staff = r;
+	}
+	cr_assert(app && assets && staff);
+	cr_expect_str_eq(app->static_.fallback, "/index.html");
+	cr_expect_str_eq(app->static_.cache_control, "no-cache");
+	cr_expect_null(app->compress);
+	cr_expect(assets->static_.expires);
+	cr_expect_eq(assets->static_.expires_s, 3600);
+	cr_assert_not_null(assets->compress);
+	cr_expect_eq(assets->compress->nenc, 1);
+	cr_expect_eq(assets->compress->enc[0], CODING_GZIP);
+	cr_expect_eq(assets->compress->min_size, 1024);
+	cr_assert_not_null(staff->access);
+	cr_expect_eq(staff->access->nrules, 1);
+	cr_expect(!staff->access->default_allow);
+	cr_expect_str_eq(staff->access->realm, "staff");
+	cr_expect_str_eq(staff->access->challenge,
+			 "Basic realm=\"staff\", charset=\"UTF-8\"");
+	cr_assert_eq(staff->access->nusers, 1);
+	cr_expect_str_eq(staff->access->users[0].name, "alice");
+	cr_assert_eq(cfg->nhosts, 1);
+	cr_expect_eq(cfg->hosts[0].nnames, 2);
+	cr_expect_str_eq(cfg->hosts[0].names[1], ".example.com");
+	cr_expect_str_eq(cfg->hosts[0].root, in_tmp("sites/example"));
+	cr_expect_eq(cfg->hosts[0].nroutes, 0);
+	cr_expect_eq(cfg->hosts[0].nindex, 1, "the top-level index");
+	config_free(cfg);
+}
+
+Test(config, compress_forms)
+{
+	struct config *cfg = load_ok("listen: 127.0.0.1:1\ncompress: on\n"
+				     "routes:\n  - prefix: /a/\n    static: {}\n"
+				     "    compress: off\n");
+
+	cr_expect(cfg->compress.on);
+	cr_expect_eq(cfg->compress.nenc, 2);
+	cr_expect_gt(cfg->compress.ntypes, 3);
+	cr_assert_not_null(cfg->routes[0].compress);
+	cr_expect(!cfg->routes[0].compress->on);
+	config_free(cfg);
+	cfg = load_ok("listen: 127.0.0.1:1\n");
+	cr_expect(!cfg->compress.on, "off when absent");
+	config_free(cfg);
+	expect_errors("listen: 127.0.0.1:1\n"
+		      "compress: {encodings: [br, deflate, br], types: [Text/HTML, "
+		      "\"text/*\", html], min_size: x}\n", 5,
+		      "server.yaml:2:28: compress.encodings[1]: expected br or "
+		      "gzip, got \"deflate\"",
+		      "server.yaml:2:37: compress.encodings[2]: \"br\" is listed twice",
+		      "server.yaml:2:50: compress.types[0]: expected a media type "
+		      "like \"text/css\" or \"text/*\", in lower case, got \"Text/HTML\"",
+		      "server.yaml:2:71: compress.types[2]: expected a media type "
+		      "like \"text/css\" or \"text/*\", in lower case, got \"html\"",
+		      "server.yaml:2:88: compress.min_size: expected a size like "
+		      "\"16k\", got \"x\"");
+	expect_errors("listen: 127.0.0.1:1\ncompress: maybe\n", 1,
+		      "server.yaml:2:11: compress: expected a mapping, or on or "
+		      "off, got \"maybe\"");
+}
+
+Test(config, error_pages_errors)
+{
+	char msg[PATH_MAX + 128], dir[PATH_MAX + 128];
+
+	mkdir_in("errors");
+	write_file("errors/404.html", "404\n");
+	snprintf(msg, sizeof(msg), "server.yaml:2:42: error_pages.500: %s: "
+		 "No such file or directory", in_tmp("errors/none.html"));
+	snprintf(dir, sizeof(dir), "server.yaml:2:87: error_pages.4xx: %s: "
+		 "Not a regular file", in_tmp("errors"));
+	expect_errors("listen: 127.0.0.1:1\n"
+		      "error_pages: {404: errors/404.html, 500: errors/none.html, "
+		      "302: errors/404.html, 4xx: errors, 404: errors/404.html}\n",
+		      4, msg,
+		      "server.yaml:2:60: error_pages: expected a status from 400 "
+		      "to 599, 4xx or 5xx, got \"302\"",
+		      dir, "server.yaml:2:95: error_pages: duplicate key \"404\"");
+	expect_errors("listen: 127.0.0.1:1\nerror_pages: [a]\n", 1,
+		      "server.yaml:2:14: error_pages: expected a mapping of "
+		      "statuses to files, got a list");
+}
+
+Test(config, types_errors)
+{
+	expect_errors("listen: 127.0.0.1:1\n"
+		      "types: {.wasm: application/wasm, js: text, JS: text/x, "
+		      "a: \"text/x\\n\"}\n"
+		      "default_type: octet\n", 4,
+		      "server.yaml:2:9: types: expected an extension without the "
+		      "dot, like \"wasm\" (letters, digits, '-', '_', '+', '~'), "
+		      "got \".wasm\"",
+		      "server.yaml:2:38: types.js: expected a media type like "
+		      "\"application/wasm\", got \"text\"",
+		      "server.yaml:2:59: types.a: expected a media type like "
+		      "\"application/wasm\", got \"text/x\\n\"",
+		      "server.yaml:3:15: default_type: expected a media type like "
+		      "\"application/wasm\", got \"octet\"");
+	expect_errors("listen: 127.0.0.1:1\ntypes: {x: a/b, X: c/d}\n", 1,
+		      "server.yaml:2:17: types: duplicate key \"X\"");
+}
+
+Test(config, access_errors)
+{
+	char nofile[PATH_MAX * 2], badline[PATH_MAX * 2], nousers[PATH_MAX * 2];
+
+	mkdir_in("conf");
+	write_htpasswd("conf/htpasswd");
+	write_file("conf/apr1", "\n\nbob:$apr1$x$y\n");
+	snprintf(nofile, sizeof(nofile), "server.yaml:5:41: routes[0].access.auth."
+		 "htpasswd: %s: No such file or directory", in_tmp("conf/none"));
+	snprintf(badline, sizeof(badline), "server.yaml:8:41: routes[1].access."
+		 "auth.htpasswd: %s:3: user \"bob\": an apr1-MD5 hash (htpasswd's "
+		 "default), which is not supported: make it with htpasswd -B "
+		 "(bcrypt)", in_tmp("conf/apr1"));
+	snprintf(nousers, sizeof(nousers), "server.yaml:8:41: routes[1].access."
+		 "auth.htpasswd: %s: no users", in_tmp("conf/apr1"));
+	expect_errors("listen: 127.0.0.1:1\nroutes:\n"
+		      "  - prefix: /a/\n    static: {}\n"
+		      "    access: {auth: {realm: a, htpasswd: conf/none}}\n"
+		      "  - prefix: /b/\n    static: {}\n"
+		      "    access: {auth: {realm: b, htpasswd: conf/apr1}}\n", 3,
+		      nofile, badline, nousers);
+}
+
+Test(config, access_rules_errors)
+{
+	struct config *cfg;
+
+	mkdir_in("conf");
+	write_htpasswd("conf/htpasswd");
+	expect_errors("listen: 127.0.0.1:1\nroutes:\n"
+		      "  - prefix: /a/\n    static: {}\n"
+		      "    access: {allow: [10.0.0.0/8], deny: [10.1.0.0/16, x]}\n"
+		      "  - prefix: /b/\n    static: {}\n"
+		      "    access: {}\n"
+		      "  - prefix: /c/\n    static: {}\n"
+		      "    access: {auth: {realm: \"a\\\"b\", htpasswd: conf/htpasswd}}\n"
+		      "  - prefix: /d/\n    static: {}\n"
+		      "    access: {auth: {htpasswd: conf/htpasswd}}\n", 5,
+		      "server.yaml:5:42: routes[0].access.deny[0]: \"10.1.0.0/16\" "
+		      "lies within a block allowed at line 5, which decides "
+		      "first; this entry would never be used",
+		      "server.yaml:5:55: routes[0].access.deny[1]: expected an "
+		      "address block like \"10.0.0.0/8\", got \"x\"",
+		      "server.yaml:8:13: routes[1].access: expected allow, deny "
+		      "or auth",
+		      "server.yaml:11:28: routes[2].access.auth.realm: a realm may "
+		      "not hold '\"', '\\\\' or control bytes",
+		      "server.yaml:14:20: routes[3].access.auth.realm: required");
+	/* deny first, then a wider allow: what nginx's deny/allow order does */
+	cfg = load_ok("listen: 127.0.0.1:1\nroutes:\n"
+		      "  - prefix: /a/\n    static: {}\n"
+		      "    access: {deny: [10.1.0.0/16], allow: [10.0.0.0/8]}\n"
+		      "  - prefix: /b/\n    static: {}\n"
+		      "    access: {deny: 192.168.0.0/16}\n");
+	cr_assert_not_null(cfg->routes[0].access);
+	cr_expect_eq(cfg->routes[0].access->nrules, 2);
+	cr_expect(!cfg->routes[0].access->rules[0].allow);
+	cr_expect(cfg->routes[0].access->rules[1].allow);
+	cr_expect(!cfg->routes[0].access->default_allow);
+	cr_expect_null(cfg->routes[0].access->realm);
+	cr_expect(cfg->routes[1].access->default_allow, "no allow: open");
+	config_free(cfg);
+}
+
+Test(config, hosts_errors)
+{
+	struct config *cfg;
+	char root[PATH_MAX * 2];
+
+	mkdir_in("a");
+	snprintf(root, sizeof(root), "server.yaml:5:11: hosts[1].root: %s: "
+		 "No such file or directory", in_tmp("nowhere"));
+	expect_errors("listen: 127.0.0.1:1\nhosts:\n"
+		      "  - names: [a.example, \"*.b.example\", \"x:80\"]\n"
+		      "  - names: [A.example]\n    root: nowhere\n"
+		      "  - root: a\n"
+		      "  - names: []\n"
+		      "    routes:\n      - {prefix: /x/, static: {}}\n"
+		      "      - {prefix: /x/, static: {}}\n"
+		      "      - {prefix: /healthz, static: {}}\n", 7,
+		      "server.yaml:3:39: hosts[0].names[2]: \"x:80\": a name has "
+		      "no port",
+		      "server.yaml:4:13: hosts[1].names[0]: \"A.example\" is "
+		      "already named at line 3",
+		      root,
+		      "server.yaml:6:5: hosts[2].names: required",
+		      "server.yaml:7:12: hosts[3].names: expected at least one name",
+		      "server.yaml:10:18: hosts[3].routes[1].prefix: \"/x/\" is "
+		      "already used at line 9",
+		      "server.yaml:11:18: hosts[3].routes[2].prefix: \"/healthz\" is "
+		      "at or under the health check path \"/healthz\", which would "
+		      "shadow it");
+	cfg = load_ok("listen: 127.0.0.1:1\nhosts:\n"
+		      "  - names: a.example\n    root: a\n    index: [home.html]\n"
+		      "    routes:\n      - {prefix: /s/, static: {}}\n"
+		      "      - {prefix: /, static: {root: www}}\n"
+		      "    compress: on\n    error_pages: {}\n");
+	cr_assert_eq(cfg->nhosts, 1);
+	cr_expect_str_eq(cfg->hosts[0].names[0], "a.example");
+	cr_expect_str_eq(cfg->hosts[0].root, in_tmp("a"));
+	cr_assert_eq(cfg->hosts[0].nroutes, 2);
+	cr_expect_str_eq(cfg->hosts[0].routes[0].prefix, "/s/", "sorted");
+	/* a host's static routes default to the host's root and index */
+	cr_expect_str_eq(cfg->hosts[0].routes[0].static_.root, in_tmp("a"));
+	cr_expect_str_eq(cfg->hosts[0].routes[0].static_.index[0], "home.html");
+	cr_expect_str_eq(cfg->hosts[0].routes[1].static_.root, in_tmp("www"));
+	cr_assert_not_null(cfg->hosts[0].compress);
+	cr_expect(cfg->hosts[0].compress->on);
+	cr_expect_eq(cfg->nroutes, 0);
+	config_free(cfg);
+}
+
+Test(config, static_extras_errors)
+{
+	char missing[PATH_MAX * 2];
+
+	mkdir_in("app");
+	write_file("app/index.html", "app\n");
+	snprintf(missing, sizeof(missing), "server.yaml:7:49: routes[2].static."
+		 "fallback: %s/none.html: No such file or directory", in_tmp("app"));
+	expect_errors("listen: 127.0.0.1:1\nroutes:\n"
+		      "  - prefix: /app/\n"
+		      "    static: {root: app, fallback: /index.html}\n"
+		      "  - prefix: /b/\n"
+		      "    static: {root: app, fallback: /b/../x, expires: 1h, "
+		      "cache_control: \"a\\tb\"}\n"
+		      "  - {prefix: /c/, static: {root: app, fallback: /c/none.html}}\n"
+		      "  - prefix: /d/\n"
+		      "    static: {cache_control: \"no-cache\", expires: 10s}\n"
+		      "  - prefix: /e/\n"
+		      "    static: {expires: 1h}\n"
+		      "    headers: {cache-control: x}\n"
+		      "  - prefix: /f/\n"
+		      "    static: {fallback: /f/dir/, cache_control: \"a\\nb\"}\n",
+		      8,
+		      "server.yaml:4:35: routes[0].static.fallback: \"/index.html\" "
+		      "is not under the route's prefix \"/app/\"",
+		      "server.yaml:6:35: routes[1].static.fallback: expected a path "
+		      "starting with '/', without \".\" segments, got \"/b/../x\"",
+		      "server.yaml:6:53: routes[1].static.expires: give "
+		      "cache_control or expires, not both",
+		      missing,
+		      "server.yaml:9:50: routes[3].static.expires: give "
+		      "cache_control or expires, not both",
+		      "server.yaml:11:23: routes[4].static.expires: the route's "
+		      "headers set cache-control too",
+		      "server.yaml:14:24: routes[5].static.fallback: expected the "
+		      "path of a file, not a directory, got \"/f/dir/\"",
+		      "server.yaml:14:48: routes[5].static.cache_control: control "
+		      "bytes are not allowed in a header value");
+}

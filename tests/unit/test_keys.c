@@ -240,24 +240,27 @@ struct at {
 };
 
 /*
- * Find key name in the value of the key at parent (NULL: at the top level)
- * and store where it is.
+ * Find key name in the value of the key at parent (NULL: at the top level),
+ * on line from or after it, and store where it is.
  */
 static bool find_key(char **lines, const struct at *parent, const char *name,
-		     struct at *out)
+		     size_t from, struct at *out)
 {
 	size_t first = 0, pcol = 0;
 
 	if (parent != NULL) {
 		const char *s = lines[parent->line];
 
-		if (flow_key(s, parent->col + parent->len, name, &out->col)) {
+		if (from <= parent->line &&
+		    flow_key(s, parent->col + parent->len, name, &out->col)) {
 			out->line = parent->line;
 			return true;
 		}
 		first = parent->line + 1;
 		pcol = parent->col;
 	}
+	if (from > first)
+		first = from;
 	for (size_t i = first; lines[i] != NULL; i++) {
 		const char *s = lines[i];
 		size_t ind = indent_of(s), kc = key_col(s);
@@ -285,27 +288,45 @@ static bool find_key(char **lines, const struct at *parent, const char *name,
 	return false;
 }
 
+/*
+ * The components of keypath from names[k] on, each inside the previous
+ * one's value (parent; NULL at the top).  A key may appear in any entry of
+ * a list, so every place the component is found is tried.
+ */
+static bool path_found(char **lines, char **names, size_t k, size_t n,
+		       const struct at *parent)
+{
+	struct at at;
+
+	if (k == n)
+		return true;
+	for (size_t from = 0; find_key(lines, parent, names[k], from, &at);
+	     from = at.line + 1) {
+		at.len = strlen(names[k]);
+		if (path_found(lines, names, k + 1, n, &at))
+			return true;
+		if (parent == NULL)
+			break; /* a top-level key is there once */
+	}
+	return false;
+}
+
 /* Every component of keypath, each inside the previous one's value. */
 static bool sample_has(char **lines, const char *keypath)
 {
-	char buf[160], *save = NULL, *name;
-	struct at at, prev;
-	bool top = true;
+	char buf[160], *save = NULL, *name, *names[16];
+	size_t n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", keypath);
-	for (name = strtok_r(buf, ".", &save); name != NULL;
+	for (name = strtok_r(buf, ".", &save); name != NULL && n < 16;
 	     name = strtok_r(NULL, ".", &save)) {
 		char *br = strstr(name, "[]");
 
 		if (br != NULL)
 			*br = '\0';
-		if (!find_key(lines, top ? NULL : &prev, name, &at))
-			return false;
-		at.len = strlen(name);
-		prev = at;
-		top = false;
+		names[n++] = name;
 	}
-	return true;
+	return path_found(lines, names, 0, n, NULL);
 }
 
 /* ---- tests ---- */
@@ -419,6 +440,27 @@ Test(keys, the_sample_check_sees_nesting)
 	cr_expect(!sample_has(lines, "limits.headers"));
 	cr_expect(!sample_has(lines, "prefix"));
 	cr_expect(!sample_has(lines, "timeouts.body"));
+	for (size_t i = 0; raw[i] != NULL; i++)
+		free(lines[i]);
+}
+
+/* A key of a list's entries may be in any entry, not only the first. */
+Test(keys, the_sample_check_looks_at_every_entry)
+{
+	char *raw[] = { "listen: [127.0.0.1:80]", "routes:",
+			"  - prefix: /a/", "    static: {root: x}",
+			"  - prefix: /b/", "    static:", "      index: [a]",
+			"      fallback: /b/x", "hosts: []", NULL };
+	char *lines[PH_ARRAY_LEN(raw)] = { NULL };
+
+	for (size_t i = 0; raw[i] != NULL; i++)
+		lines[i] = clean_line(raw[i]);
+	cr_expect(sample_has(lines, "routes[].static.root"));
+	cr_expect(sample_has(lines, "routes[].static.index"));
+	cr_expect(sample_has(lines, "routes[].static.fallback"));
+	cr_expect(!sample_has(lines, "routes[].static.autoindex"));
+	cr_expect(!sample_has(lines, "routes[].static.prefix"));
+	cr_expect(!sample_has(lines, "hosts[].names"));
 	for (size_t i = 0; lines[i] != NULL; i++)
 		free(lines[i]);
 }

@@ -714,7 +714,7 @@ Test(static_, cache_hit_serves_the_same_bytes)
 		r = serve(HTTP_GET, "/hello.txt");
 		cr_assert_eq(r->status, 200);
 		expect_body(r, "hello world\n");
-		e = filecache_get(docroot, "/hello.txt", 10, t0);
+		e = filecache_get(docroot, "/hello.txt", 10, CODING_IDENTITY, t0);
 		t1 = coarse_seconds();
 	} while (t0 != t1 && ++tries < 5);
 	cr_assert_eq(t0, t1, "the second turned during each of 5 requests");
@@ -723,5 +723,352 @@ Test(static_, cache_hit_serves_the_same_bytes)
 	cr_expect_eq(memcmp(e->data, "hello world\n", 12), 0);
 	cr_expect(strstr(e->ctype, "text/plain") != NULL);
 	filecache_clear();
-	cr_assert_null(filecache_get(docroot, "/hello.txt", 10, t0));
+	cr_assert_null(filecache_get(docroot, "/hello.txt", 10, CODING_IDENTITY, t0));
+}
+
+/* ---- static-site features ---- */
+
+static struct header ae_hdr[2];
+
+/* Serve raw under route rt (NULL: the top level) with Accept-Encoding ae
+ * (NULL: none). */
+static struct response *serve_rt(const struct route *rt, enum http_method m,
+				 const char *raw, const char *ae)
+{
+	size_t n = 0, skip = 0;
+
+	if (res.hbuf && res.fd >= 0 && res.fd_owned)
+		close(res.fd);
+	response_init(&res, hbuf, sizeof hbuf);
+	req.method = m;
+	req.path.p = raw;
+	req.path.len = strlen(raw);
+	req.query.len = 0;
+	req.nheaders = 0;
+	req.headers = ae_hdr;
+	if (ae != NULL) {
+		ae_hdr[0] = (struct header){ { "Accept-Encoding", 15 },
+					     { ae, strlen(ae) } };
+		req.nheaders = 1;
+	}
+	cr_assert_eq(path_normalize(raw, strlen(raw), normbuf, sizeof normbuf,
+				    &n), 0);
+	memset(&x, 0, sizeof x);
+	x.req = &req;
+	x.res = &res;
+	x.cfg = &cfg;
+	x.route = rt;
+	x.path = normbuf;
+	x.path_len = n;
+	if (rt != NULL) { /* the part after the prefix, as serve.c gives it */
+		skip = rt->prefix_len - (rt->prefix[rt->prefix_len - 1] == '/');
+		x.path += skip;
+		x.path_len -= skip;
+	}
+	static_serve(&x);
+	return &res;
+}
+
+static struct route static_route(const char *prefix, const char *root)
+{
+	struct route rt;
+
+	memset(&rt, 0, sizeof rt);
+	rt.prefix = prefix;
+	rt.prefix_len = strlen(prefix);
+	rt.kind = ROUTE_STATIC;
+	rt.static_.root = root;
+	rt.static_.index = index_names;
+	rt.static_.nindex = 2;
+	return rt;
+}
+
+static const char *header_value(const struct response *r, const char *name,
+				char *out, size_t cap)
+{
+	char want[128];
+	size_t n = (size_t)snprintf(want, sizeof want, "%s: ", name);
+	const char *p = memmem(r->hbuf, r->hlen, want, n), *end;
+
+	if (p == NULL)
+		return NULL;
+	p += n;
+	end = memmem(p, r->hlen - (size_t)(p - r->hbuf), "\r\n", 2);
+	snprintf(out, cap, "%.*s", (int)(end - p), p);
+	return out;
+}
+
+Test(static_, fallback_for_missing_paths_only)
+{
+	struct route rt = static_route("/app/", docroot);
+
+	rt.static_.fallback = "/site/index.html";
+	filecache_clear();
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/some/client/route", NULL)->status, 200);
+	expect_body(&res, "<p>index</p>\n");
+	cr_expect_eq(serve_rt(&rt, HTTP_HEAD, "/app/missing", NULL)->status, 200);
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/hello.txt/x", NULL)->status, 200,
+		     "a file name followed by more names nothing either");
+	/* what exists is served as it is */
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/hello.txt", NULL)->status, 200);
+	expect_body(&res, "hello world\n");
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/dir/", NULL)->status, 403,
+		     "a directory is not a missing path");
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/site", NULL)->status, 301);
+	/* never for what is refused */
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/.env", NULL)->status, 404);
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/.git/none", NULL)->status, 404);
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/escape", NULL)->status, 404);
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/loop1", NULL)->status, 404);
+	cr_expect_eq(serve_rt(&rt, HTTP_POST, "/app/missing", NULL)->status, 405);
+	/* a fallback that is missing itself: 404 */
+	rt.static_.fallback = "/none.html";
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/missing", NULL)->status, 404);
+	rt.static_.fallback = NULL;
+	cr_expect_eq(serve_rt(&rt, HTTP_GET, "/app/missing", NULL)->status, 404);
+}
+
+Test(static_, cache_control_and_expires)
+{
+	struct route rt = static_route("/s/", docroot);
+	char v[128];
+	time_t now;
+
+	rt.static_.cache_control = "no-cache";
+	serve_rt(&rt, HTTP_GET, "/s/hello.txt", NULL);
+	cr_expect(has_header(&res, "Cache-Control: no-cache"));
+	cr_expect(!has_name(&res, "Expires"));
+	serve_rt(&rt, HTTP_GET, "/s/nothing", NULL);
+	cr_expect_eq(res.status, 404);
+	cr_expect(!has_name(&res, "Cache-Control"), "not on errors");
+
+	rt.static_.cache_control = NULL;
+	rt.static_.expires = true;
+	rt.static_.expires_s = 3600;
+	now = time(NULL);
+	serve_rt(&rt, HTTP_GET, "/s/hello.txt", NULL);
+	cr_expect(has_header(&res, "Cache-Control: max-age=3600"));
+	cr_assert_not_null(header_value(&res, "Expires", v, sizeof v));
+	{
+		time_t t;
+		cr_assert_eq(http_date_parse(v, strlen(v), &t), 0);
+		cr_expect(t >= now + 3600 && t <= now + 3602, "%s", v);
+	}
+	/* on a 304 too */
+	{
+		char etag[ETAG_MAX];
+		struct header h = { { "If-None-Match", 13 }, { etag, 0 } };
+		cr_assert_not_null(header_value(&res, "ETag", etag, sizeof etag));
+		h.value.len = strlen(etag);
+		req.if_none_match = h.value;
+		serve_rt(&rt, HTTP_GET, "/s/hello.txt", NULL);
+		req.if_none_match.len = 0;
+		cr_expect_eq(res.status, 304);
+		cr_expect(has_header(&res, "Cache-Control: max-age=3600"));
+	}
+	rt.static_.expires = false;
+	serve_rt(&rt, HTTP_GET, "/s/hello.txt", NULL);
+	cr_expect(!has_name(&res, "Cache-Control"));
+}
+
+Test(static_, configured_types)
+{
+	static const struct mime_extra types[] = {
+		{ "txt", "text/x-mine; charset=latin1" },
+		{ "ZZQ", "application/x-zzq" },
+	};
+
+	put_file("www/a.zzq", "z");
+	put_file("www/noext", "n");
+	cfg.types = types;
+	cfg.ntypes = 2;
+	cfg.default_type = "text/plain; charset=utf-8";
+	serve(HTTP_GET, "/hello.txt");
+	cr_expect(has_header(&res, "Content-Type: text/x-mine; charset=latin1"));
+	serve(HTTP_GET, "/a.zzq");
+	cr_expect(has_header(&res, "Content-Type: application/x-zzq"));
+	serve(HTTP_GET, "/noext");
+	cr_expect(has_header(&res, "Content-Type: text/plain; charset=utf-8"));
+	serve(HTTP_GET, "/page.html");
+	cr_expect(has_header(&res, "Content-Type: text/html; charset=utf-8"));
+	cfg.types = NULL;
+	cfg.ntypes = 0;
+	cfg.default_type = NULL;
+	serve(HTTP_GET, "/noext");
+	cr_expect(has_header(&res, "Content-Type: application/octet-stream"));
+}
+
+Test(static_, host_root_and_index)
+{
+	static const char *idx[] = { "page.html" };
+	struct vhost host = { .root = docroot, .index = idx, .nindex = 1 };
+	char sub[PATH_MAX * 2];
+
+	snprintf(sub, sizeof sub, "%s/site", docroot);
+	cfg.root = sub; /* the top level serves elsewhere */
+	filecache_clear();
+	response_init(&res, hbuf, sizeof hbuf);
+	memset(&x, 0, sizeof x);
+	req.method = HTTP_GET;
+	x.req = &req;
+	x.res = &res;
+	x.cfg = &cfg;
+	x.host = &host;
+	x.path = "/";
+	x.path_len = 1;
+	static_serve(&x);
+	cr_expect_eq(res.status, 200);
+	expect_body(&res, "<p>page</p>\n");
+	x.host = NULL;
+	response_init(&res, hbuf, sizeof hbuf);
+	filecache_clear();
+	static_serve(&x);
+	expect_body(&res, "<p>index</p>\n");
+}
+
+static char *big_text(size_t n)
+{
+	char *t = malloc(n + 1);
+
+	cr_assert_not_null(t);
+	for (size_t i = 0; i < n; i++)
+		t[i] = "<p>compress me</p>\n"[i % 19];
+	t[n] = '\0';
+	return t;
+}
+
+static const char *html_only[] = { "text/html" };
+
+Test(static_, compressed_variants)
+{
+	struct route rt = static_route("/c/", docroot);
+	struct compress_rule rule = { .on = true, .enc = { CODING_BR, CODING_GZIP },
+				      .nenc = 2, .types = html_only, .ntypes = 1,
+				      .min_size = 100 };
+	char *text = big_text(5000), etag_id[ETAG_MAX], etag_gz[ETAG_MAX],
+	     etag_br[ETAG_MAX], v[64];
+	const char *first;
+
+	put_file("www/big.html", text);
+	rt.compress = &rule;
+	filecache_clear();
+
+	serve_rt(&rt, HTTP_GET, "/c/big.html", NULL);
+	cr_expect_eq(res.status, 200);
+	cr_expect(has_header(&res, "Vary: Accept-Encoding"));
+	cr_expect(!has_name(&res, "Content-Encoding"));
+	cr_expect_eq(response_content_length(&res), 5000);
+	header_value(&res, "ETag", etag_id, sizeof etag_id);
+
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "gzip");
+	cr_expect(has_header(&res, "Content-Encoding: gzip"));
+	cr_expect(has_header(&res, "Vary: Accept-Encoding"));
+	cr_expect(has_header(&res, "Content-Type: text/html; charset=utf-8"));
+	cr_assert_not_null(res.body);
+	cr_expect_lt(res.body_len, 1000);
+	cr_expect_eq((unsigned char)res.body[0], 0x1f);
+	header_value(&res, "ETag", etag_gz, sizeof etag_gz);
+	first = res.body;
+	/* made once: the same bytes again, not compressed anew */
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "gzip;q=1, br;q=0");
+	cr_expect_eq(res.body, first);
+
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "gzip, br");
+	cr_expect(has_header(&res, "Content-Encoding: br"), "the rule prefers br");
+	header_value(&res, "ETag", etag_br, sizeof etag_br);
+	cr_expect_str_neq(etag_id, etag_gz);
+	cr_expect_str_neq(etag_gz, etag_br);
+	cr_expect_str_neq(etag_id, etag_br);
+
+	/* conditionals and ranges on the variant sent */
+	req.if_none_match = (struct span){ etag_gz, strlen(etag_gz) };
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "gzip");
+	cr_expect_eq(res.status, 304);
+	cr_expect(has_header(&res, "Vary: Accept-Encoding"));
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "br");
+	cr_expect_eq(res.status, 200, "the gzip tag is not the br variant's");
+	req.if_none_match.len = 0;
+	req.range = (struct span){ "bytes=0-3", 9 };
+	serve_rt(&rt, HTTP_GET, "/c/big.html", "gzip");
+	req.range.len = 0;
+	cr_expect_eq(res.status, 206);
+	cr_expect_eq(res.body, first);
+	cr_expect_eq(res.body_len, 4);
+	header_value(&res, "Content-Range", v, sizeof v);
+	cr_expect(strncmp(v, "bytes 0-3/", 10) == 0, "%s", v);
+	cr_expect_neq(strcmp(v, "bytes 0-3/5000"), 0, "the variant's length");
+	free(text);
+}
+
+Test(static_, what_is_not_compressed)
+{
+	struct route rt = static_route("/c/", docroot);
+	struct compress_rule rule = { .on = true, .enc = { CODING_GZIP },
+				      .nenc = 1, .types = html_only, .ntypes = 1,
+				      .min_size = 100 };
+	char *text = big_text(5000);
+
+	put_file("www/big.txt", text);
+	put_file("www/small.html", "<p>small small small small small small</p>\n");
+	rt.compress = &rule;
+	filecache_clear();
+	serve_rt(&rt, HTTP_GET, "/c/big.txt", "gzip");
+	cr_expect(!has_name(&res, "Content-Encoding"), "not a listed type");
+	cr_expect(!has_name(&res, "Vary"));
+	serve_rt(&rt, HTTP_GET, "/c/small.html", "gzip");
+	cr_expect(!has_name(&res, "Content-Encoding"), "under min_size");
+	cr_expect(has_header(&res, "Vary: Accept-Encoding"));
+	serve_rt(&rt, HTTP_GET, "/c/small.html", "gzip, identity;q=0");
+	cr_expect(has_header(&res, "Content-Encoding: gzip"),
+		  "identity refused: min_size gives way");
+	serve_rt(&rt, HTTP_GET, "/c/page.html", "br");
+	cr_expect(!has_name(&res, "Content-Encoding"), "br is not offered");
+	rule.on = false;
+	serve_rt(&rt, HTTP_GET, "/c/small.html", "gzip, identity;q=0");
+	cr_expect(!has_name(&res, "Content-Encoding"));
+	cr_expect(!has_name(&res, "Vary"));
+	/* the top level's rule when the route has none */
+	cfg.compress = rule;
+	cfg.compress.on = true;
+	rt.compress = NULL;
+	serve_rt(&rt, HTTP_GET, "/c/small.html", "gzip, identity;q=0");
+	cr_expect(has_header(&res, "Content-Encoding: gzip"));
+	cfg.compress.on = false;
+	free(text);
+}
+
+Test(static_, precompressed_siblings)
+{
+	struct route rt = static_route("/c/", docroot);
+	struct compress_rule rule = { .on = true, .enc = { CODING_BR, CODING_GZIP },
+				      .nenc = 2, .types = html_only, .ntypes = 1,
+				      .min_size = 0 };
+	char *text = big_text(3000), p[PATH_MAX * 2];
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+
+	put_file("www/app.html", text);
+	put_file("www/app.html.gz", "precompressed gzip");
+	rt.compress = &rule;
+	filecache_clear();
+	serve_rt(&rt, HTTP_GET, "/c/app.html", "gzip");
+	cr_expect(has_header(&res, "Content-Encoding: gzip"));
+	expect_body(&res, "precompressed gzip");
+	/* br is preferred and has no sibling: made by the server */
+	serve_rt(&rt, HTTP_GET, "/c/app.html", "gzip, br");
+	cr_expect(has_header(&res, "Content-Encoding: br"));
+	cr_expect_neq(res.body_len, 18);
+	/* a sibling older than the file is stale: ignored */
+	snprintf(p, sizeof p, "%s/app.html.gz", docroot);
+	cr_assert_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+	filecache_clear();
+	serve_rt(&rt, HTTP_GET, "/c/app.html", "gzip");
+	cr_expect(has_header(&res, "Content-Encoding: gzip"));
+	cr_assert_not_null(res.body);
+	cr_expect_eq((unsigned char)res.body[0], 0x1f, "made, not the stale one");
+	/* and the index file of a directory has its siblings too */
+	put_file("www/site/index.html.br", "precompressed br");
+	serve_rt(&rt, HTTP_GET, "/c/site/", "br");
+	cr_expect(has_header(&res, "Content-Encoding: br"));
+	expect_body(&res, "precompressed br");
+	free(text);
 }

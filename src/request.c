@@ -256,7 +256,6 @@ struct field_counts {
 	bool bad_expect, expect_continue;
 };
 
-/* clang-format off */
 #define NAMED(field) {#field, offsetof(struct request, field)}
 
 static const struct {
@@ -270,7 +269,6 @@ static const struct {
 	NAMED(referer),		    NAMED(content_type),
 	NAMED(x_forwarded_for),	    NAMED(x_request_id),
 };
-/* clang-format on */
 
 /* Like ci_eq, with '_' in lit matching '-' in s. */
 static bool name_is(struct span s, const char *lit)

@@ -15,7 +15,10 @@
  * nothing.  Until the answer comes, the sender keeps its copy of the
  * socket, out of its wait: when the hand-over fails it serves the
  * connection itself (closing it if idle, answering with Connection: close
- * otherwise).
+ * otherwise).  When no worker of the current generation can take it at
+ * that moment (all of them are starting or retiring, as when recycling
+ * and a reload meet, or a channel is full), the answer is "later": the
+ * sender keeps the connection in its set and tries again shortly.
  *
  * Messages on the control channel (SOCK_SEQPACKET) are HO_CONN and
  * HO_ANSWER; the one-byte commands of worker.h share it.
@@ -55,9 +58,14 @@ struct handover {
 	uint32_t pad2_;
 };
 
+/* struct handover_answer.ok */
+#define HO_REFUSED 0 /* it cannot move: serve it (closing) */
+#define HO_MOVED 1   /* the connection is the new worker's now */
+#define HO_LATER 2   /* no worker can take it this moment: keep it, try again */
+
 struct handover_answer {
 	char tag;     /* HO_ANSWER */
-	uint8_t ok;   /* 1: the connection is the new worker's now */
+	uint8_t ok;   /* HO_REFUSED, HO_MOVED or HO_LATER */
 	uint16_t pad_;
 	uint32_t id;
 };

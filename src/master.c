@@ -1273,8 +1273,15 @@ static void relay_handovers(struct master *m, struct proc *from)
 			if (fds[0] >= 0 && handover_valid(m->relay, (size_t)n) &&
 			    handover_listener_kept(m, from->generation, h.listener))
 				to = handover_target(m, from);
-			a.ok = to != NULL &&
-			       handover_send(to->ctl_fd, m->relay, (size_t)n, fds[0]) == 0;
+			if (fds[0] < 0 || !handover_valid(m->relay, (size_t)n) ||
+			    !handover_listener_kept(m, from->generation, h.listener) ||
+			    m->stopping || m->workers_stopped)
+				a.ok = HO_REFUSED;
+			else if (to != NULL &&
+				 handover_send(to->ctl_fd, m->relay, (size_t)n, fds[0]) == 0)
+				a.ok = HO_MOVED;
+			else /* none ready yet, or its channel is full */
+				a.ok = HO_LATER;
 			if (handover_send(from->ctl_fd, &a, sizeof(a), -1) < 0)
 				log_errno(LOG_WARN, "send(worker %d hand-over answer)",
 					  (int)from->pid);

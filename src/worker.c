@@ -65,6 +65,7 @@
 #define LINGER_READS 64    /* reads per wake-up while lingering */
 #define FULL_CHECK_MS 100  /* how often a full worker looks at the pool */
 #define HANDOVER_RETRY_MS 5 /* the control channel was full: try again */
+#define HANDOVER_LATER_MS 20 /* no worker could take a connection yet */
 
 static _Noreturn void worker_exit(struct worker *w, int code)
 {
@@ -207,8 +208,9 @@ static void take_bytes(struct worker *w, struct conn *c)
 /*
  * No complete request in hand: wait for the rest of a head (or PROXY
  * header) until the head deadline, or, with nothing of a next request,
- * idle until the keep-alive deadline.  A retiring worker closes an idle
- * connection instead.
+ * idle until the keep-alive deadline.  A worker that stops closes an idle
+ * connection instead; one that retires for a reload or a recycle keeps it
+ * in its set, from where it is handed over (hand_over_some).
  */
 static void wait_for_request(struct worker *w, struct conn *c)
 {
@@ -221,7 +223,7 @@ static void wait_for_request(struct worker *w, struct conn *c)
 		return;
 	}
 	if (c->len == 0 && c->requests > 0 && !c->proxy_pending) {
-		if (w->stopping) {
+		if (w->stopping && !w->handing_over) {
 			conn_close(w, c);
 			return;
 		}
@@ -587,7 +589,9 @@ static void hand_over_some(struct worker *w)
 	struct conn *pick[HO_INFLIGHT];
 	size_t n = 0;
 
-	w->handover_blocked = false;
+	if (now_ms() < w->handover_after)
+		return;
+	w->handover_after = 0;
 	for (size_t i = 0; i < w->park.nheap && w->nhanded + n < HO_INFLIGHT; i++) {
 		struct conn *c = conn_of(w->park.heap[i]);
 		if (c->node.state != PARK_LINGER && !c->closing)
@@ -602,7 +606,7 @@ static void hand_over_some(struct worker *w)
 		while (w->handed[id] != NULL)
 			id++;
 		if (!hand_over(w, pick[k], id)) {
-			w->handover_blocked = true;
+			w->handover_after = now_ms() + HANDOVER_RETRY_MS;
 			return;
 		}
 	}
@@ -625,14 +629,26 @@ static void handed_back(struct worker *w, const struct handover_answer *a)
 	w->handed[a->id] = NULL;
 	w->nhanded--;
 	c->handed = false;
-	if (a->ok) {
+	if (a->ok == HO_MOVED) {
 		sb_stat_add(&w->slot->stats.handovers, 1);
 		conn_close(w, c);
 		return;
 	}
+	ev.data.ptr = c;
+	if (a->ok == HO_LATER) { /* back in our set; hand_over_some retries */
+		w->handover_after = now_ms() + HANDOVER_LATER_MS;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			log_errno(LOG_WARN, "epoll_ctl(client %s)", c->remote);
+			conn_close(w, c);
+		} else if (c->len > 0) {
+			park_queue(&w->park, &c->node); /* maybe a request */
+		} else {
+			wait_for_request(w, c);
+		}
+		return;
+	}
 	sb_stat_add(&w->slot->stats.handover_failures, 1);
 	c->closing = true;
-	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		log_errno(LOG_WARN, "epoll_ctl(client %s)", c->remote);
 		conn_close(w, c);
@@ -842,9 +858,13 @@ static int wait_timeout(struct worker *w, int64_t now)
 	if (!w->stopping && w->nconns >= w->max_conns &&
 	    (t < 0 || t > FULL_CHECK_MS))
 		t = FULL_CHECK_MS;
-	/* Connections left to hand over when the channel was full. */
-	if (w->handover_blocked && (t < 0 || t > HANDOVER_RETRY_MS))
-		t = HANDOVER_RETRY_MS;
+	/* Connections left to hand over when the channel was full, or when
+	 * no worker could take them. */
+	if (w->handing_over && w->handover_after > 0) {
+		int64_t left = w->handover_after > now ? w->handover_after - now : 0;
+		if (t < 0 || left < t)
+			t = left;
+	}
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
@@ -914,7 +934,12 @@ _Noreturn void worker_run(struct worker *w)
 			full_check(w, now);
 		release_dead(w);
 		struct park_node *next = park_next_turn(&w->park);
-		if (next != NULL)
+		if (next != NULL) {
 			turn(w, conn_of(next));
+			/* The connection just served may wait again: it moves
+			 * now, not at the next event. */
+			if (w->handing_over)
+				hand_over_some(w);
+		}
 	}
 }

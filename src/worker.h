@@ -44,7 +44,7 @@ struct worker {
 	bool stopping;       /* take no new connection, close idle ones */
 	bool draining;       /* before that, accept what waits in the backlog */
 	bool handing_over;   /* retiring: move the connections, don't close them */
-	bool handover_blocked; /* the control channel was full: try again soon */
+	int64_t handover_after; /* CLOCK_MONOTONIC ms: no hand-over before */
 	bool shut_listeners;   /* a full stop of sockets of our own */
 	bool accepting;      /* the listeners are in the epoll set */
 	uint64_t max_requests; /* 0: never recycle */

@@ -12,6 +12,8 @@
 #    of that listener are closed (they cannot move), the others move.
 # 3. Recycling (max_requests_per_worker: 5, one worker): a client that
 #    sends 30 requests on one connection keeps it through five recycles.
+# 4. Reloads every 150 ms while workers recycle every 10 requests: 8 busy
+#    connections are never closed, and no hand-over fails.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -114,6 +116,25 @@ elif mode == "listener":
         res.append(answer(s)[0])
     report(res == ["200"] * 3, "the other listener's connections moved", str(res))
 
+elif mode == "churn":
+    conns = [conn() for _ in range(8)]
+    go()
+    t_end = time.monotonic() + 4.0
+    n = closed = 0
+    bad = []
+    while time.monotonic() < t_end and not closed:
+        for s in conns:
+            s.sendall(GET)
+            st, head = answer(s)
+            n += 1
+            if st != "200":
+                bad.append(st)
+            if st == "closed" or "connection: close" in head.lower():
+                closed += 1
+    report(n >= 100 and not bad and closed == 0,
+           "8 busy connections through reloads and recycles: all answered, none closed",
+           "%d requests, %d closed, bad %s" % (n, closed, sorted(set(bad))))
+
 elif mode == "recycle":
     s = conn()
     got = []
@@ -190,6 +211,35 @@ access_log: {path: "off"}'; then
 	run recycle 1 true
 	recycles=$(grep -c 'asking to be recycled' "$PH_DIR/stderr.log" || true)
 	check "the worker was recycled on the way ($recycles times)" test "$recycles" -ge 4
+	ph_stop TERM
+	check "the server stops with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
+fi
+
+# 4. Reloads and recycles together: a retiring worker may find no worker of
+#    the current generation ready to take its connections (all starting or
+#    retiring); it keeps them and tries again, rather than closing them.
+hup_loop() {
+	(for _ in $(seq 20); do kill -HUP "$PH_PID" 2>/dev/null; sleep 0.15; done) &
+	HUP_PID=$!
+}
+if ph_start 'listen: [127.0.0.1:@PORT@]
+workers: 2
+max_requests_per_worker: 10
+limits: {keepalive_requests: 100000}
+root: www
+timeouts: {keepalive: 30s}
+access_log: {path: "off"}
+error_log: {path: stderr, level: info}
+metrics: {path: /metrics, allow: [127.0.0.1/32]}'; then
+	HUP_PID=
+	run churn 1 hup_loop
+	[ -z "$HUP_PID" ] || wait "$HUP_PID"
+	recycles=$(grep -c 'asking to be recycled' "$PH_DIR/stderr.log" || true)
+	reloads=$(grep -c 'reload: generation' "$PH_DIR/stderr.log" || true)
+	check "workers were recycled ($recycles) and reloaded ($reloads) meanwhile" \
+		test "$recycles" -ge 10 -a "$reloads" -ge 10
+	failed=$(metric handover_failures_total)
+	check "no hand-over failed (${failed:-none})" test "${failed:-x}" = 0
 	ph_stop TERM
 	check "the server stops with status 0 (got $PH_EXIT)" test "$PH_EXIT" = 0
 fi

@@ -1550,6 +1550,15 @@ int master_run(const char *cfg_path, struct config *cfg, char **argv)
 		admin_proc_close(&m.admin);
 		while (m.nopen > 0)
 			listener_close(&m.open[--m.nopen], true);
+		free(m.gens[0].ls); /* its cfg is not set yet: freed below */
+		for (int i = 0; i < 2; i++)
+			if (m.wake[i] >= 0)
+				close(m.wake[i]);
+		free(m.procs.p);
+		free(m.relay);
+		free(m.pfd);
+		if (m.sb != NULL)
+			scoreboard_destroy(m.sb);
 		config_free(cfg);
 		return 2;
 	}

@@ -1203,8 +1203,6 @@ static struct proc *handover_target(struct master *m, const struct proc *from)
 	struct proc *best = NULL;
 	uint32_t fewest = UINT32_MAX;
 
-	if (m->stopping || m->workers_stopped)
-		return NULL;
 	for (size_t i = 0; i < m->procs.cap; i++) {
 		struct proc *p = &m->procs.p[i];
 		if (p->pid == 0 || p->retiring || p == from ||
@@ -1270,14 +1268,11 @@ static void relay_handovers(struct master *m, struct proc *from)
 		} else {
 			memcpy(&h, m->relay, sizeof(h));
 			a.id = h.id;
-			if (fds[0] >= 0 && handover_valid(m->relay, (size_t)n) &&
-			    handover_listener_kept(m, from->generation, h.listener))
-				to = handover_target(m, from);
 			if (fds[0] < 0 || !handover_valid(m->relay, (size_t)n) ||
 			    !handover_listener_kept(m, from->generation, h.listener) ||
 			    m->stopping || m->workers_stopped)
 				a.ok = HO_REFUSED;
-			else if (to != NULL &&
+			else if ((to = handover_target(m, from)) != NULL &&
 				 handover_send(to->ctl_fd, m->relay, (size_t)n, fds[0]) == 0)
 				a.ok = HO_MOVED;
 			else /* none ready yet, or its channel is full */

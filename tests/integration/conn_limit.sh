@@ -20,34 +20,15 @@ ADMIN_PORT=$(ph_free_port)
 echo small >"$PH_DIR/www/small.txt"
 cat >"$PH_DIR/t.py" <<'PY'
 import json, socket, sys, time, urllib.request
+from phclient import read_response, report
 
 mode, port, admin = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 GET = b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
 
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
-
 def answer(s, wait=3.0):
     """One response: (status, head) or ("none", "") when closed/silent."""
-    s.settimeout(wait)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data:
-            c = s.recv(65536)
-            if not c:
-                break
-            data += c
-        head, _, body = data.partition(b"\r\n\r\n")
-        while len(body) < 6 and head.startswith(b"HTTP/1.1 200"):
-            c = s.recv(65536)
-            if not c:
-                break
-            body += c
-    except OSError:
-        return "none", ""
-    if not data.startswith(b"HTTP/1.1 "):
-        return "none", ""
-    return data[9:12].decode(), head.decode("latin-1").lower()
+    st, head, _ = read_response(s, wait)
+    return (st, head) if st.isdigit() else ("none", "")
 
 def closed(s, wait=1.0):
     s.settimeout(wait)

@@ -17,38 +17,18 @@ chmod 755 "$PH_DIR/cgi-bin/slow.sh"
 
 cat >"$PH_DIR/t.py" <<'PY'
 import socket, sys, threading, time
+from phclient import read_response, report
 
 mode, port = sys.argv[1], int(sys.argv[2])
 
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
-
 def read_answers(s, count, stamps, wait=10.0, head_only=False):
     """Read count responses (Content-Length bodies); stamp each one's end."""
-    s.settimeout(wait)
     buf = b""
-    try:
-        while len(stamps) < count:
-            while b"\r\n\r\n" not in buf:
-                c = s.recv(65536)
-                if not c:
-                    return
-                buf += c
-            head, _, buf = buf.partition(b"\r\n\r\n")
-            n = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    n = int(line.split(b":")[1])
-            if not head.startswith(b"HTTP/1.1 304") and not head_only:
-                while len(buf) < n:
-                    c = s.recv(65536)
-                    if not c:
-                        return
-                    buf += c
-                buf = buf[n:]
-            stamps.append((time.monotonic(), head.split(b" ")[1].decode()))
-    except OSError:
-        return
+    while len(stamps) < count:
+        st, head, buf = read_response(s, wait, buf, body=not head_only)
+        if not st.isdigit():
+            return
+        stamps.append((time.monotonic(), st))
 
 if mode == "pipeline":
     slow = b"GET /cgi-bin/slow.sh HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -27,38 +27,15 @@ P2=$(ph_free_port)
 
 cat >"$PH_DIR/t.py" <<'PY'
 import json, socket, sys, time
+from phclient import read_response, report
 
 mode, port, p2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 GET = b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
 
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
-
 def answer(s, wait=5.0):
     """(status, head) of one response with a Content-Length body."""
-    s.settimeout(wait)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data:
-            c = s.recv(65536)
-            if not c:
-                return "closed", ""
-            data += c
-        head, _, body = data.partition(b"\r\n\r\n")
-        n = 0
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                n = int(line.split(b":")[1])
-        while len(body) < n:
-            c = s.recv(65536)
-            if not c:
-                break
-            body += c
-    except socket.timeout:
-        return "silent", ""
-    except OSError as e:
-        return type(e).__name__, ""
-    return data[9:12].decode(), head.decode("latin-1").lower()
+    st, head, _ = read_response(s, wait)
+    return st, head
 
 def go():
     print("go", flush=True)

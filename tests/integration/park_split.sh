@@ -11,12 +11,9 @@ ph_setup
 echo small >"$PH_DIR/www/small.txt"
 cat >"$PH_DIR/t.py" <<'PY'
 import re, socket, sys, time
-from phclient import read_until_eof
+from phclient import read_until_eof, report
 
 port = int(sys.argv[2])
-
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
 
 def send_in_two(first, second, pause=0.5, wait=5.0):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)

@@ -14,10 +14,8 @@ echo small >"$PH_DIR/www/small.txt"
 
 cat >"$PH_DIR/t.py" <<'PY'
 import socket, sys, time
+from phclient import report
 port = int(sys.argv[1])
-
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
 
 def fetch():
     """(outcome, seconds) of one request on a new connection."""

@@ -17,14 +17,11 @@ PP=$(ph_free_port)
 ND=$(ph_free_port)
 cat >"$PH_DIR/t.py" <<'PY'
 import socket, sys, time
-from phclient import read_until_eof
+from phclient import read_response, read_until_eof, report
 
 port, pp, nd = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 GET = b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
 PROXY = b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\n"
-
-def report(ok, name, why=""):
-    print(("PASS" if ok else "FAIL") + "\t" + name + (" (" + why + ")" if why else ""), flush=True)
 
 def conn(p=None):
     return socket.create_connection(("127.0.0.1", p or port), timeout=10)
@@ -32,28 +29,8 @@ def conn(p=None):
 def read_answer(s, wait=5.0):
     """One response with a Content-Length body: (status, seconds)."""
     t = time.monotonic()
-    s.settimeout(wait)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data:
-            c = s.recv(65536)
-            if not c:
-                break
-            data += c
-        head, _, body = data.partition(b"\r\n\r\n")
-        n = 0
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                n = int(line.split(b":")[1])
-        while len(body) < n:
-            c = s.recv(65536)
-            if not c:
-                break
-            body += c
-    except OSError:
-        pass
-    st = data[9:12].decode("latin-1") if data.startswith(b"HTTP/1.1 ") else "none"
-    return st, time.monotonic() - t
+    st = read_response(s, wait)[0]
+    return (st if st.isdigit() else "none"), time.monotonic() - t
 
 def ordinary(p=None):
     s = conn(p)

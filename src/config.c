@@ -676,22 +676,34 @@ static void set_urlpath(struct ctx *c, const struct key *k, const char *kp,
 
 /* ---- lists ---- */
 
+/* The items of a list that must be a list (of routes, of hosts): false,
+ * with the error, when v is something else. */
+static bool seq_items(struct ctx *c, const char *kp, yaml_node_t *v,
+		      const char *want, yaml_node_item_t **it, size_t *n)
+{
+	*it = NULL;
+	*n = 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		err_want(c, kp, v, want);
+		return false;
+	}
+	*n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	*it = v->data.sequence.items.start;
+	return true;
+}
+
 /* The items of a list; a single scalar counts as a list of one. */
 static yaml_node_item_t *items(struct ctx *c, const char *kp, yaml_node_t *v,
 			       size_t *n, const char *want)
 {
-	if (v->type == YAML_SEQUENCE_NODE) {
-		*n = (size_t)(v->data.sequence.items.top -
-			      v->data.sequence.items.start);
-		return v->data.sequence.items.start;
-	}
+	yaml_node_item_t *it;
+
 	if (v->type == YAML_SCALAR_NODE) {
 		*n = 1;
 		return NULL;
 	}
-	err_want(c, kp, v, want);
-	*n = 0;
-	return NULL;
+	seq_items(c, kp, v, want, &it, n);
+	return it;
 }
 
 static yaml_node_t *item(struct ctx *c, yaml_node_t *v, yaml_node_item_t *it,
@@ -1958,14 +1970,12 @@ static const struct key route_keys[] = {
 static void parse_routes(struct ctx *c, const char *kp, yaml_node_t *v,
 			 struct routes_b *list)
 {
+	yaml_node_item_t *it;
 	size_t n, i;
 	char sub[KP_MAX];
 
-	if (v->type != YAML_SEQUENCE_NODE) {
-		err_want(c, kp, v, "a list of routes");
+	if (!seq_items(c, kp, v, "a list of routes", &it, &n))
 		return;
-	}
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	list->rb = c_array(c, n, sizeof(*list->rb));
 	if (list->rb == NULL)
 		return;
@@ -1973,7 +1983,7 @@ static void parse_routes(struct ctx *c, const char *kp, yaml_node_t *v,
 		struct route_b *b = &list->rb[i];
 		struct pos at;
 
-		b->node = node(c, v->data.sequence.items.start[i]);
+		b->node = node(c, it[i]);
 		at = node_pos(b->node);
 		b->r.line = at.line;
 		b->r.col = at.col;
@@ -2090,16 +2100,14 @@ static const struct key host_keys[] = {
 static void set_hosts(struct ctx *c, const struct key *k, const char *kp,
 		      yaml_node_t *v, void *base)
 {
+	yaml_node_item_t *it;
 	size_t n, i;
 	char sub[KP_MAX];
 
 	(void)k;
 	(void)base;
-	if (v->type != YAML_SEQUENCE_NODE) {
-		err_want(c, kp, v, "a list of hosts");
+	if (!seq_items(c, kp, v, "a list of hosts", &it, &n))
 		return;
-	}
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	c->hb = c_array(c, n, sizeof(*c->hb));
 	if (c->hb == NULL)
 		return;
@@ -2107,7 +2115,7 @@ static void set_hosts(struct ctx *c, const struct key *k, const char *kp,
 		struct host_b *b = &c->hb[i];
 		struct pos at;
 
-		b->node = node(c, v->data.sequence.items.start[i]);
+		b->node = node(c, it[i]);
 		at = node_pos(b->node);
 		b->h.line = at.line;
 		b->h.col = at.col;

@@ -168,30 +168,14 @@ ha_stop() {
 
 # ha_cmd COMMAND: one command on HAProxy's stats socket; prints the answer.
 ha_cmd() {
-	python3 - "$PH_DIR/haproxy.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(2)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-out = b""
-while True:
-    c = s.recv(65536)
-    if not c:
-        break
-    out += c
-sys.stdout.write(out.decode("utf-8", "replace"))
-PY
+	python3 -c 'import sys; from phclient import haproxy_cmd
+sys.stdout.write(haproxy_cmd(sys.argv[1], sys.argv[2]))' "$PH_DIR/haproxy.sock" "$1"
 }
 # ha_stat SERVER FIELD: a field of "show stat" for backend web.
 ha_stat() {
-	ha_cmd "show stat" | python3 -c '
-import csv, sys
-srv, field = sys.argv[1], sys.argv[2]
-lines = sys.stdin.read().lstrip("# ").splitlines()
-for row in csv.DictReader(lines):
-    if row.get("pxname") == "web" and row.get("svname") == srv:
-        print(row.get(field, ""))' "$1" "$2"
+	python3 -c 'import sys; from phclient import haproxy_stat
+print(haproxy_stat(sys.argv[1], "web").get(sys.argv[2], {}).get(sys.argv[3], ""))' \
+		"$PH_DIR/haproxy.sock" "$1" "$2"
 }
 ha_status_is() { [ "$(ha_stat "$1" status)" = "$2" ]; }
 # ha_term_watch SERVER PID SECONDS: send TERM to PID, then read "show stat"
@@ -202,26 +186,12 @@ ha_status_is() { [ "$(ha_stat "$1" status)" = "$2" ]; }
 # health check answered 503, L4CON for a refused connection.
 ha_term_watch() {
 	python3 - "$PH_DIR/haproxy.sock" "$@" <<'PY'
-import csv, os, signal, socket, sys, time
+import os, signal, sys, time
+from phclient import haproxy_stat
 sock, srv, pid, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 
 def row():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(2)
-    s.connect(sock)
-    s.sendall(b"show stat\n")
-    out = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        out += c
-    s.close()
-    lines = out.decode("utf-8", "replace").lstrip("# ").splitlines()
-    for r in csv.DictReader(lines):
-        if r.get("pxname") == "web" and r.get("svname") == srv:
-            return r
-    return {}
+    return haproxy_stat(sock, "web").get(srv, {})
 
 row()  # the socket answers: start the clock
 t0 = time.monotonic()
@@ -396,26 +366,14 @@ print(d["requests"], d["failures"], d["non200"], d["max_latency_ms"])' "$PH_DIR/
 #     server (idle_conn_cur + safe_conn_cur).
 # B's status page is asked through its PROXY listener (a v1 header first).
 cat >"$PH_DIR/lbwatch.py" <<'PY'
-import csv, json, socket, sys, time
+import json, socket, sys, time
+from phclient import haproxy_stat
 
 mode, sock = sys.argv[1], sys.argv[2]
 ports = {"a": int(sys.argv[3]), "b": int(sys.argv[4])}
 
 def ha_rows():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(2)
-    s.connect(sock)
-    s.sendall(b"show stat\n")
-    out = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        out += c
-    s.close()
-    lines = out.decode("utf-8", "replace").lstrip("# ").splitlines()
-    return {r["svname"]: r for r in csv.DictReader(lines)
-            if r.get("pxname") == "web" and r.get("svname") in ports}
+    return {k: r for k, r in haproxy_stat(sock, "web").items() if k in ports}
 
 def num(v):
     try:

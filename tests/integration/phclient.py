@@ -2,6 +2,7 @@
 
 lib.sh puts this directory on PYTHONPATH: `from phclient import ...`.
 """
+import csv
 import socket
 import time
 
@@ -82,3 +83,28 @@ def read_response(s, wait=5.0, buf=b"", body=True):
     if not head.startswith(b"HTTP/1.1 "):
         return "closed", "", b""
     return head[9:12].decode("latin-1"), head.decode("latin-1").lower(), rest[n:]
+
+
+
+def haproxy_cmd(sock, command):
+    """One command on HAProxy's stats socket sock: its answer, as text."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    s.connect(sock)
+    s.sendall(command.encode() + b"\n")
+    out = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        out += c
+    s.close()
+    return out.decode("utf-8", "replace")
+
+
+def haproxy_stat(sock, proxy):
+    """HAProxy's "show stat": {svname: row} of the rows of proxy (each row
+    a dict of the CSV's columns)."""
+    lines = haproxy_cmd(sock, "show stat").lstrip("# ").splitlines()
+    return {r["svname"]: r for r in csv.DictReader(lines)
+            if r.get("pxname") == proxy}
